@@ -1,0 +1,45 @@
+# Manufacturing Copilot capstone kit. `make demo` and `make test` set everything up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch 2.13.0 (CPU build) is pinned first so that nothing resolves to a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.setup-stamp
+
+.PHONY: setup system-deps demo test test-fast lint format bench clean
+
+setup: $(STAMP) system-deps
+
+$(STAMP): pyproject.toml reference_solution/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e '.[dev]' -e './reference_solution[dev]'
+	@touch $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: setup
+	$(BIN)/python scripts/demo.py
+
+test: setup
+	$(BIN)/python -m pytest tests reference_solution/tests -q
+
+test-fast: setup
+	$(BIN)/python -m pytest tests -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check graders tests benchmarks scripts reference_solution hooks
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix graders tests benchmarks scripts reference_solution hooks
+	$(BIN)/ruff format graders tests benchmarks scripts hooks
+
+bench: setup
+	$(BIN)/python benchmarks/grading_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo

@@ -1,0 +1,50 @@
+"""The ``capstone`` command line.
+
+Each sub-command lives in its own module under ``graders.commands`` and registers itself with
+``register(subparsers)``; adding a command is one module plus one line in COMMANDS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from graders import __version__
+
+COMMANDS = (
+    "graders.commands.grade",
+    "graders.commands.grade_batch",
+    "graders.commands.labs",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="capstone",
+        description="Grade Manufacturing Copilot capstones lab by lab, and maintain the course template.",
+    )
+    parser.add_argument("--version", action="version", version=f"capstone-kit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except BrokenPipeError:  # `capstone labs | head`: the reader went away, nothing is wrong
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("capstone: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

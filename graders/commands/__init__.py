@@ -1,0 +1,1 @@
+"""Sub-commands of the ``capstone`` CLI, one module each."""

@@ -1,0 +1,146 @@
+"""Running the grader suites of the selected labs over one submission, in this process.
+
+Pytest is driven with the kit's own configuration only: an explicit ini file, a conftest search
+that stops at the graders' folder, no plugin auto-loading and no cache. Nothing in the submission
+(a conftest.py, pytest.ini, pyproject.toml, sitecustomize.py or an installed plugin) can change
+which checks run or how they score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graders.engine.labs import Lab, load_catalog, select
+from graders.engine.model import GradeReport
+from graders.engine.plugin import GradingPlugin
+
+KIT_INI = Path(__file__).with_name("pytest.ini")
+# Environment variables through which pytest could be told to load something else.
+_PYTEST_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DEBUG", "PYTEST_CURRENT_TEST")
+
+
+class EngineError(Exception):
+    """The grader itself cannot run (bad arguments, unusable installation); exit non-zero."""
+
+
+@contextlib.contextmanager
+def _isolated_pytest_env() -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in (*_PYTEST_ENV, "PYTEST_DISABLE_PLUGIN_AUTOLOAD")}
+    for key in _PYTEST_ENV:
+        os.environ.pop(key, None)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _quiet(enabled: bool) -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    if not enabled:
+        yield buffer
+        return
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        yield buffer
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def pytest_args(grader_dirs: list[Path], basetemp: Path) -> list[str]:
+    root = Path(os.path.commonpath([str(d) for d in grader_dirs])) if len(grader_dirs) > 1 else grader_dirs[0]
+    return [
+        *[str(d) for d in grader_dirs],
+        "-c",
+        str(KIT_INI),
+        "--rootdir",
+        str(root),
+        "--confcutdir",
+        str(root),
+        "--basetemp",
+        str(basetemp),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:stepwise",
+        "-p",
+        "no:pastebin",
+        "-p",
+        "no:legacypath",
+        "--assert=plain",
+        "--tb=no",
+        "-q",
+        "--no-header",
+        "--disable-warnings",
+    ]
+
+
+def grade_labs(submission: Path, labs: list[Lab], python: str | None = None, quiet: bool = True) -> GradeReport:
+    """Grade ``labs`` over ``submission`` and return the report (labs without a grader show a note)."""
+    root = submission.absolute()
+    if not root.is_dir():
+        raise EngineError(f"{submission}: not a folder; pass the path of the capstone repository to grade")
+    plugin = GradingPlugin(root, labs, python)
+    runnable = [(lab, lab.grader_dir()) for lab in labs]
+    grader_dirs = [d for _, d in runnable if d is not None]
+    for lab, directory in runnable:
+        if directory is None:
+            plugin.results[lab.id].notes.append(f"No grader suite is installed for {lab.id} ({lab.grader}).")
+    if grader_dirs:
+        with (
+            tempfile.TemporaryDirectory(prefix="capstone-grade-") as tmp,
+            _isolated_pytest_env(),
+            _cwd(Path(tmp)),
+            _quiet(quiet) as output,
+        ):
+            code = pytest.main(pytest_args(grader_dirs, Path(tmp) / "basetemp"), plugins=[plugin])
+        if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+            raise EngineError(
+                f"pytest could not run the grader suites (exit {int(code)}):\n{output.getvalue()[-2000:]}"
+            )
+    return plugin.report()
+
+
+def grade(
+    submission: Path,
+    lab_ids: list[str] | None = None,
+    python: str | None = None,
+    labs_dir: Path | None = None,
+    quiet: bool = True,
+) -> GradeReport:
+    """Grade a capstone repository lab by lab (all labs when ``lab_ids`` is empty)."""
+    labs = select(load_catalog(labs_dir), lab_ids)
+    return grade_labs(submission, labs, python=python, quiet=quiet)
+
+
+def check_isolation(submission: Path) -> None:
+    """Refuse to grade when this grader process has already imported code from the submission."""
+    root = os.path.realpath(submission)
+    for name in ("sitecustomize", "usercustomize", "graders"):
+        module = sys.modules.get(name)
+        origin = getattr(module, "__file__", None) or ""
+        if origin and os.path.realpath(origin).startswith(root + os.sep):
+            raise EngineError(
+                f"the grader imported {name} from the submission ({origin}); install the grader in its own "
+                "environment (not the student's) and run it from outside the repository"
+            )

@@ -1,0 +1,49 @@
+"""JUnit XML: one ``testsuite`` per lab, one ``testcase`` per check, scores as properties."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from graders.engine.model import GradeReport, Status
+
+
+def render(report: GradeReport) -> str:
+    suites = ET.Element("testsuites", name="capstone", tests=str(sum(len(lab.checks) for lab in report.labs)))
+    for lab in report.labs:
+        counts = lab.counts
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=lab.id,
+            tests=str(len(lab.checks)),
+            failures=str(counts["failed"]),
+            errors=str(counts["error"]),
+            skipped=str(counts["skipped"]),
+            time=f"{lab.duration_s:.3f}",
+        )
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="title", value=lab.title)
+        ET.SubElement(props, "property", name="score", value=str(lab.score))
+        ET.SubElement(props, "property", name="max_score", value=str(lab.max_score))
+        for c in lab.checks:
+            case = ET.SubElement(suite, "testcase", classname=lab.id, name=c.id, time=f"{c.duration_s:.3f}")
+            if c.location:
+                file, _, line = c.location.partition(":")
+                case.set("file", file)
+                if line.isdigit():
+                    case.set("line", line)
+            cprops = ET.SubElement(case, "properties")
+            ET.SubElement(cprops, "property", name="name", value=c.name)
+            ET.SubElement(cprops, "property", name="score", value=str(c.score))
+            ET.SubElement(cprops, "property", name="max_score", value=str(c.max_score))
+            message = c.feedback.splitlines()[0] if c.feedback else c.status.value
+            if c.status is Status.FAILED:
+                ET.SubElement(
+                    case, "failure", message=message, type="partial" if c.score else "failed"
+                ).text = c.feedback
+            elif c.status is Status.ERROR:
+                ET.SubElement(case, "error", message=message).text = c.feedback
+            elif c.status is Status.SKIPPED:
+                ET.SubElement(case, "skipped", message=message)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
