@@ -25,7 +25,8 @@ demo: setup
 	$(BIN)/python scripts/demo.py
 
 test: setup
-	$(BIN)/python -m pytest tests reference_solution/tests -q
+	$(BIN)/python -m pytest tests -q
+	cd reference_solution && ../$(BIN)/python -m pytest -q
 
 test-fast: setup
 	$(BIN)/python -m pytest tests -q -m "not slow"
