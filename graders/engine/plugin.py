@@ -205,5 +205,13 @@ class GradingPlugin:
         return found
 
     # -- result ----------------------------------------------------------------------------------
+    def declared_checks(self) -> dict[str, list[tuple[str, CheckSpec]]]:
+        """Per lab, the (check id, spec) pairs in collection order (the rubric, without running it)."""
+        by_id = {result.id: self._specs[node] for node, result in self._by_nodeid.items() if node in self._specs}
+        return {
+            lab_id: [(c.id, by_id[c.id]) for c in result.checks if c.id in by_id]
+            for lab_id, result in self.results.items()
+        }
+
     def report(self) -> GradeReport:
         return GradeReport(labs=[self.results[lab.id] for lab in self.labs], submission=str(self.submission_root))

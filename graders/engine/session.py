@@ -21,6 +21,7 @@ import pytest
 from graders.engine.labs import Lab, load_catalog, select
 from graders.engine.model import GradeReport
 from graders.engine.plugin import GradingPlugin
+from graders.sdk.checks import CheckSpec
 
 KIT_INI = Path(__file__).with_name("pytest.ini")
 # Environment variables through which pytest could be told to load something else.
@@ -93,6 +94,26 @@ def pytest_args(grader_dirs: list[Path], basetemp: Path) -> list[str]:
         "--no-header",
         "--disable-warnings",
     ]
+
+
+def collect_checks(labs: list[Lab]) -> dict[str, list[tuple[str, CheckSpec]]]:
+    """The checks each lab declares (id and spec, in order), collected without running them.
+
+    Used for rubrics (notebooks, README), the points-add-up test and ``capstone verify``.
+    """
+    plugin = GradingPlugin(Path(tempfile.gettempdir()), labs)
+    grader_dirs = [d for d in (lab.grader_dir() for lab in labs) if d is not None]
+    if grader_dirs:
+        with (
+            tempfile.TemporaryDirectory(prefix="capstone-collect-") as tmp,
+            _isolated_pytest_env(),
+            _cwd(Path(tmp)),
+            _quiet(True) as output,
+        ):
+            code = pytest.main([*pytest_args(grader_dirs, Path(tmp) / "basetemp"), "--collect-only"], plugins=[plugin])
+        if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            raise EngineError(f"could not collect the grader suites (exit {int(code)}):\n{output.getvalue()[-2000:]}")
+    return plugin.declared_checks()
 
 
 def grade_labs(submission: Path, labs: list[Lab], python: str | None = None, quiet: bool = True) -> GradeReport:

@@ -1,0 +1,190 @@
+"""Grading speed and memory, measured: prints the numbers the kit's speed goals are judged by.
+
+    python benchmarks/grading_bench.py [--batch N] [--jobs J] [--skip-batch]
+
+1. The unavoidable floor: a bare `python -c 'import checkov.main, mlflow'`.
+2. All eight labs of the reference solution in one `capstone grade` process: wall time, peak RSS of
+   the grader process and of its whole process tree (student programs included), ratio to the floor.
+3. Each lab alone (`--lab labNN`): wall time.
+4. `capstone grade-batch` over N submission folders (reference copies, rendered starters, mutants,
+   broken and hostile submissions): wall time per submission and peak memory.
+
+Goals (issue 2): all labs < 20 s, one lab < 5 s, peak memory < 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "reference_solution"
+CAPSTONE = [sys.executable, "-m", "graders.cli"]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+@dataclass
+class Measured:
+    wall_s: float
+    peak_rss_mb: float  # the command's own process
+    peak_tree_mb: float  # the command and every process it started, summed at each sample
+    returncode: int
+    stdout: str
+
+
+def measure(cmd: list[str], cwd: Path = ROOT, timeout: float = 1800) -> Measured:
+    """Run ``cmd`` and sample its memory (own and whole process tree) every 50 ms."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak_own = peak_tree = 0.0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_own, peak_tree
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not stop.is_set():
+            try:
+                own = root.memory_info().rss
+                tree = own + sum(c.memory_info().rss for c in root.children(recursive=True))
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                tree = own = 0
+            peak_own, peak_tree = max(peak_own, own / 2**20), max(peak_tree, tree / 2**20)
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate(timeout=timeout)
+    stop.set()
+    sampler.join()
+    return Measured(time.perf_counter() - started, peak_own, peak_tree, proc.returncode, out)
+
+
+def import_floor(runs: int = 3) -> float:
+    times = [measure([sys.executable, "-c", "import checkov.main, mlflow"]).wall_s for _ in range(runs)]
+    return statistics.median(times)
+
+
+def grade_all() -> tuple[Measured, dict]:
+    m = measure([*CAPSTONE, "grade", str(REFERENCE), "--format", "json"])
+    return m, json.loads(m.stdout) if m.returncode == 0 else {}
+
+
+def grade_each(lab_ids: list[str]) -> dict[str, Measured]:
+    return {lab: measure([*CAPSTONE, "grade", str(REFERENCE), "--lab", lab, "--format", "json"]) for lab in lab_ids}
+
+
+def build_class(dest: Path, size: int) -> None:
+    """A class of ``size`` submissions: references, starters, mutants, broken and empty folders."""
+    from graders.engine import mutants
+    from graders.engine.labs import load_catalog
+
+    starter = dest.parent / "starter-template"
+    rendered = subprocess.run([*CAPSTONE, "new", str(starter)], cwd=ROOT, capture_output=True, text=True)
+    makers: list[str] = []
+    all_mutants = [(lab, m) for lab in load_catalog() for m in mutants.load_mutants(lab)]
+    for i in range(size):
+        kind = i % 5
+        folder = dest / f"student-{i:02d}"
+        if kind == 0 or (kind == 1 and rendered.returncode != 0):
+            mutants.copy_reference(REFERENCE, folder)
+            makers.append("reference")
+        elif kind == 1:
+            shutil.copytree(starter, folder)
+            makers.append("starter")
+        elif kind in (2, 3) and all_mutants:
+            lab, mutant = all_mutants[i % len(all_mutants)]
+            mutants.copy_reference(REFERENCE, folder)
+            mutants.apply(mutant, folder)
+            makers.append(f"mutant {lab.id}/{mutant.id}")
+        else:
+            folder.mkdir(parents=True)
+            (folder / "docker-compose.yml").write_text("services: [unclosed\n")
+            (folder / "README.md").write_bytes(b"caf\xe9\n")
+            makers.append("broken")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, default=20, help="submissions in the batch run (default 20)")
+    parser.add_argument("--jobs", type=int, default=2, help="grade-batch --jobs (default 2)")
+    parser.add_argument("--skip-batch", action="store_true")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results: dict = {"machine": {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)}}
+
+    floor = import_floor()
+    results["import_floor_s"] = round(floor, 2)
+    print(f"import floor (python -c 'import checkov.main, mlflow'): {floor:.2f} s")
+
+    everything, report = grade_all()
+    results["all_labs"] = {
+        "wall_s": round(everything.wall_s, 2),
+        "ratio_to_floor": round(everything.wall_s / floor, 1),
+        "peak_rss_mb": round(everything.peak_rss_mb),
+        "peak_tree_mb": round(everything.peak_tree_mb),
+        "score": report.get("score"),
+        "max_score": report.get("max_score"),
+        "lab_durations_s": {lab["id"]: lab["duration_s"] for lab in report.get("labs", [])},
+    }
+    print(
+        f"all labs, one process: {everything.wall_s:.1f} s wall ({everything.wall_s / floor:.1f}x the floor), "
+        f"peak RSS {everything.peak_rss_mb:.0f} MB (grader), {everything.peak_tree_mb:.0f} MB (with student "
+        f"programs); score {report.get('score')} / {report.get('max_score')}"
+    )
+
+    lab_ids = [lab["id"] for lab in report.get("labs", [])]
+    each = grade_each(lab_ids)
+    results["one_lab"] = {
+        lab: {"wall_s": round(m.wall_s, 2), "peak_tree_mb": round(m.peak_tree_mb)} for lab, m in each.items()
+    }
+    for lab, m in each.items():
+        print(f"  {lab} alone: {m.wall_s:5.1f} s wall, peak {m.peak_tree_mb:.0f} MB")
+
+    if not args.skip_batch:
+        with tempfile.TemporaryDirectory(prefix="capstone-bench-") as tmp:
+            klass = Path(tmp) / "class"
+            klass.mkdir()
+            build_class(klass, args.batch)
+            gradebook = Path(tmp) / "gradebook.csv"
+            m = measure(
+                [*CAPSTONE, "grade-batch", str(klass), "--output", str(gradebook), "--jobs", str(args.jobs), "--quiet"]
+            )
+            rows = list(csv.DictReader(gradebook.open())) if gradebook.exists() else []
+            per = [float(r["duration_s"]) for r in rows]
+            results["batch"] = {
+                "submissions": len(rows),
+                "jobs": args.jobs,
+                "wall_s": round(m.wall_s, 1),
+                "per_submission_median_s": round(statistics.median(per), 1) if per else None,
+                "per_submission_max_s": round(max(per), 1) if per else None,
+                "peak_tree_mb": round(m.peak_tree_mb),
+                "statuses": {s: sum(1 for r in rows if r["status"] == s) for s in {r["status"] for r in rows}},
+            }
+            print(
+                f"grade-batch: {len(rows)} submissions, --jobs {args.jobs}: {m.wall_s:.1f} s wall; per submission "
+                f"median {results['batch']['per_submission_median_s']} s, max {results['batch']['per_submission_max_s']} s;"
+                f" peak {m.peak_tree_mb:.0f} MB for the whole batch; statuses {results['batch']['statuses']}"
+            )
+
+    (RESULTS / "grading.json").write_text(json.dumps(results, indent=2))
+    print(f"wrote {RESULTS / 'grading.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
