@@ -175,10 +175,11 @@ def main() -> int:
                 "peak_tree_mb": round(m.peak_tree_mb),
                 "statuses": {s: sum(1 for r in rows if r["status"] == s) for s in {r["status"] for r in rows}},
             }
+            batch = results["batch"]
             print(
                 f"grade-batch: {len(rows)} submissions, --jobs {args.jobs}: {m.wall_s:.1f} s wall; per submission "
-                f"median {results['batch']['per_submission_median_s']} s, max {results['batch']['per_submission_max_s']} s;"
-                f" peak {m.peak_tree_mb:.0f} MB for the whole batch; statuses {results['batch']['statuses']}"
+                f"median {batch['per_submission_median_s']} s, max {batch['per_submission_max_s']} s; "
+                f"peak {m.peak_tree_mb:.0f} MB for the whole batch; statuses {batch['statuses']}"
             )
 
     (RESULTS / "grading.json").write_text(json.dumps(results, indent=2))
