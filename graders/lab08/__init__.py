@@ -1,0 +1,1 @@
+"""Lab 08 grader: Kubernetes manifests, Helm chart, blue/green deployment and the rollout status script."""

@@ -1,0 +1,66 @@
+"""The deployment-status fixtures of the rollout checks (fixtures/rollout/cases.yaml) and verdict parsing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FIXTURES = Path(__file__).with_name("fixtures") / "rollout"
+FAKE_KUBECTL = FIXTURES / "fake_kubectl.py"
+SCRIPT = "scripts/rollout_status.py"
+SEVERITY = {"complete": 0, "progressing": 1, "failed": 2}
+VERDICT_LINE = re.compile(r"^\s*(complete|progressing|failed)\b", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    file: Path
+    verdict: str | None
+    exit_code: int
+    rule: str
+    stdin: bool = False
+
+
+@dataclass(frozen=True)
+class WatchCase:
+    id: str
+    sequence: tuple[Path, ...]
+    exit_code: int
+    min_polls: int
+
+
+@cache
+def _data() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((FIXTURES / "cases.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def cases() -> list[Case]:
+    return [
+        Case(c["id"], FIXTURES / c["file"], c["verdict"], c["exit_code"], c["rule"], bool(c.get("stdin")))
+        for c in _data()["cases"]
+    ]
+
+
+def malformed() -> Case:
+    m = _data()["malformed"]
+    return Case(m["id"], FIXTURES / m["file"], None, m["exit_code"], m["rule"])
+
+
+def watch_cases() -> list[WatchCase]:
+    return [
+        WatchCase(w["id"], tuple(FIXTURES / f for f in w["sequence"]), w["exit_code"], w["min_polls"])
+        for w in _data()["watch"]
+    ]
+
+
+def verdict_of(output: str) -> str | None:
+    """The most severe verdict word that starts a line of the script's output."""
+    found = [m.lower() for m in VERDICT_LINE.findall(output)]
+    return max(found, key=SEVERITY.__getitem__) if found else None

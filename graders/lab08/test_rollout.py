@@ -1,0 +1,126 @@
+"""Lab assignment, part 2: the student's scripts/rollout_status.py against kubectl's rules.
+
+The script is student code: it runs only through graders.sdk.run, with the student's interpreter,
+a timeout and a scrubbed environment, on fixtures kept in this grader (fixtures/rollout/).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from graders.lab08 import rollout_cases
+from graders.lab08.rollout_cases import FAKE_KUBECTL, SCRIPT, Case
+from graders.sdk import Checklist, ProcessResult, Submission, check, fail, run
+
+SECTION = "Lab: blue/green deployment and a simulated rollout status check"
+RUN_TIMEOUT_S = 20.0
+
+
+def _require_script(submission: Submission) -> None:
+    if not submission.is_file(SCRIPT):
+        fail(f"{SCRIPT} is missing: write the rollout status script (see the lab's deliverables)", SCRIPT)
+
+
+def _run_case(submission: Submission, python: str, case: Case) -> ProcessResult:
+    text = case.file.read_text(encoding="utf-8")
+    if case.stdin:
+        return run(
+            [python, SCRIPT],
+            cwd=submission.root,
+            stdin=text,
+            timeout=RUN_TIMEOUT_S,
+            label=f"{SCRIPT} < {case.file.name}",
+        )
+    return run(
+        [python, SCRIPT, str(case.file)], cwd=submission.root, timeout=RUN_TIMEOUT_S, label=f"{SCRIPT} {case.file.name}"
+    )
+
+
+def _shown(result: ProcessResult) -> str:
+    if "Traceback (most recent call last)" in result.stderr:
+        last = result.stderr.strip().splitlines()[-1]
+        return f"it crashed with {last}"
+    first = (result.stdout.strip() or result.stderr.strip() or "(no output)").splitlines()[0]
+    return f"it printed {first[:200]!r}"
+
+
+@check(
+    14,
+    "rollout_status.py gives kubectl's verdict and exit code for each deployment status",
+    section=SECTION,
+    assignment=True,
+    timeout=180,
+)
+def test_rollout_verdicts(submission: Submission, student_python: str, checklist: Checklist) -> None:
+    _require_script(submission)
+    for case in rollout_cases.cases():
+        result = _run_case(submission, student_python, case)
+        verdict = rollout_cases.verdict_of(result.stdout)
+        how = "on standard input" if case.stdin else "as a file"
+        checklist.require(
+            verdict == case.verdict and result.returncode == case.exit_code,
+            f"{case.file.name} ({how}): expected '{case.verdict}' and exit {case.exit_code} by kubectl's rule "
+            f"{case.rule}; got '{verdict or 'no verdict'}' and exit {result.returncode} ({_shown(result)})",
+            SCRIPT,
+        )
+
+
+@check(
+    4,
+    "rollout_status.py rejects malformed JSON with a message and exit 2, not a traceback",
+    section=SECTION,
+    assignment=True,
+)
+def test_rollout_malformed_input(submission: Submission, student_python: str, checklist: Checklist) -> None:
+    _require_script(submission)
+    case = rollout_cases.malformed()
+    attempts = [
+        (
+            f"{case.file.name} (kubectl output cut off)",
+            run([student_python, SCRIPT, str(case.file)], cwd=submission.root, timeout=RUN_TIMEOUT_S),
+        ),
+        ("empty standard input", run([student_python, SCRIPT], cwd=submission.root, stdin="", timeout=RUN_TIMEOUT_S)),
+    ]
+    for what, result in attempts:
+        crashed = "Traceback (most recent call last)" in result.stderr
+        passed_as_complete = rollout_cases.verdict_of(result.stdout) == "complete"
+        checklist.require(
+            result.returncode == case.exit_code and not crashed and not passed_as_complete and result.output.strip(),
+            f"{what}: expected a one-line explanation and exit {case.exit_code} (never 'complete': a broken kubectl "
+            f"call must not pass a rollout); got exit {result.returncode} ({_shown(result)})",
+            SCRIPT,
+        )
+
+
+@check(
+    5,
+    "rollout_status.py --watch polls the command until the rollout completes or fails",
+    section=SECTION,
+    assignment=True,
+    timeout=120,
+)
+def test_rollout_watch(submission: Submission, student_python: str, tmp_path: Path, checklist: Checklist) -> None:
+    _require_script(submission)
+    for case in rollout_cases.watch_cases():
+        state = tmp_path / case.id
+        state.mkdir()
+        command = shlex.join([sys.executable, str(FAKE_KUBECTL), str(state), *map(str, case.sequence)])
+        result = run(
+            [student_python, SCRIPT, "--watch", command, "--interval", "0.05", "--timeout", "15"],
+            cwd=submission.root,
+            timeout=30,
+            raise_on_timeout=False,
+            label=f"{SCRIPT} --watch",
+        )
+        polls_file = state / "polls"
+        polls = int(polls_file.read_text()) if polls_file.exists() else 0
+        names = " -> ".join(p.stem for p in case.sequence)
+        checklist.require(
+            not result.timed_out and result.returncode == case.exit_code and polls >= case.min_polls,
+            f"--watch over {names}: expected exit {case.exit_code} after polling at least {case.min_polls} times; "
+            f"{'it did not stop within 30 s' if result.timed_out else f'got exit {result.returncode}'} after "
+            f"{polls} poll(s) ({_shown(result)})",
+            SCRIPT,
+        )

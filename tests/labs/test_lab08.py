@@ -1,0 +1,107 @@
+"""Lab 08 grader: the reference scores full marks, the starter fails the assignment, every mutant is caught."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from graders.engine import mutants
+from graders.engine.labs import Lab
+from graders.engine.model import LabResult, Status
+from graders.instructor.build import strip_text
+from graders.lab08 import rollout_cases
+from tests.labs.conftest import failure_report, mutant_params
+
+LAB = "lab08"
+# What the lab08 grader reads; the starter is built from these the way `capstone build` does.
+GRADED_PATHS = ("k8s", "helm", "scripts/rollout_status.py")
+
+
+def test_reference_scores_full_marks(reference_grade: Callable[[str], LabResult]) -> None:
+    result = reference_grade(LAB)
+    assert result.score == result.max_score == 100, failure_report(result)
+
+
+def test_reference_grades_in_a_few_seconds(reference_grade: Callable[[str], LabResult]) -> None:
+    assert reference_grade(LAB).duration_s < 15
+
+
+@pytest.mark.parametrize("mutant", mutant_params(LAB))
+def test_mutant_is_caught(
+    mutant: mutants.Mutant,
+    reference_root: Path,
+    lab_catalog: dict[str, Lab],
+    reference_grade: Callable[[str], LabResult],
+) -> None:
+    outcome = mutants.run_mutant(mutant, reference_root, lab_catalog[LAB], reference_grade(LAB).score)
+    assert outcome.caught, f"{mutant.id}: {outcome.message}"
+
+
+def test_every_check_is_named_by_a_mutant(
+    lab_catalog: dict[str, Lab], reference_grade: Callable[[str], LabResult]
+) -> None:
+    named = {c for m in mutants.load_mutants(lab_catalog[LAB]) for c in m.must_fail}
+    checks = {c.id for c in reference_grade(LAB).checks}
+    assert checks - named == set(), "checks no mutant proves"
+    assert len(mutants.load_mutants(lab_catalog[LAB])) >= 8
+
+
+def _starter(reference_root: Path, lab: Lab, dest: Path) -> Path:
+    for part in GRADED_PATHS:
+        source, target = reference_root / part, dest / part
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    for rel, replacement in lab.starters.items():
+        path = dest / rel
+        assert replacement is None, "lab08 has no whole-file starters"
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    for path in sorted(p for p in dest.rglob("*") if p.is_file()):
+        rel = path.relative_to(dest).as_posix()
+        path.write_text(strip_text(path.read_text(encoding="utf-8"), rel, rel, {LAB}), encoding="utf-8")
+    return dest
+
+
+def test_starter_fails_the_assignment_with_feedback(
+    reference_root: Path,
+    lab_catalog: dict[str, Lab],
+    grade_lab: Callable[[Path, str], LabResult],
+    tmp_path: Path,
+) -> None:
+    result = grade_lab(_starter(reference_root, lab_catalog[LAB], tmp_path / "starter"), LAB)
+    assert result.score < 0.15 * result.max_score, failure_report(result)
+    assignment = [c for c in result.checks if c.id.startswith(("lab08.bluegreen", "lab08.rollout"))]
+    assert assignment and all(c.status is Status.FAILED and c.feedback for c in assignment), failure_report(result)
+    verdicts = next(c for c in result.checks if c.id == "lab08.rollout_verdicts")
+    assert "old-generation-observed.json" in verdicts.feedback
+
+
+def test_fixture_verdicts_follow_kubectls_rules() -> None:
+    """The fixture table itself: every case names the rule it follows and a consistent exit code."""
+    codes = {"complete": 0, "progressing": 1, "failed": 2}
+    for case in rollout_cases.cases():
+        assert case.file.is_file(), case.file
+        assert case.rule.startswith(("R1", "R2", "R3", "R4", "R5", "R6", "List")), case.id
+        assert codes[case.verdict or ""] == case.exit_code, case.id
+    assert {c.verdict for c in rollout_cases.cases()} == set(codes)
+
+
+@pytest.mark.parametrize(
+    ("output", "verdict"),
+    [
+        ('complete: deployment "a" successfully rolled out\n', "complete"),
+        ("complete: a\nprogressing: b\n", "progressing"),
+        ("Progressing: waiting\nFAILED: deadline\n", "failed"),
+        ("all good\n", None),
+    ],
+)
+def test_verdict_parsing(output: str, verdict: str | None) -> None:
+    assert rollout_cases.verdict_of(output) == verdict
