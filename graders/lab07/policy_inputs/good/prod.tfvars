@@ -1,0 +1,7 @@
+project_id          = "meridian-mfg-copilot"
+environment         = "prod"
+plant_code          = "RVB01"
+cost_center         = "cc-4120-mfg-digital"
+owner               = "copilot-platform"
+deletion_protection = true
+sql_tier            = "db-custom-2-7680"
