@@ -1,0 +1,1 @@
+"""Lab 05 grader: CI/CD with GitHub Actions and quality gates (workflow, governance, PR docs gate)."""

@@ -1,0 +1,90 @@
+"""Lab 05 assignment checks: the pull request checklist and the workflow job that runs the docs gate."""
+
+from __future__ import annotations
+
+import re
+
+from graders.lab05 import scenarios, sections
+from graders.lab05.workflow import Workflow
+from graders.sdk import CheckFailed, Checklist, Submission, check, fail
+
+TEMPLATE_PATHS = (
+    ".github/pull_request_template.md",
+    ".github/PULL_REQUEST_TEMPLATE.md",
+    "pull_request_template.md",
+    "docs/pull_request_template.md",
+)
+TASK_ITEM = re.compile(r"^\s*[-*+]\s+\[[ xX]\]\s+(.+)$", re.MULTILINE)
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# What a regulated-plant pull request must confirm, and how an item may say it.
+CHECKLIST_ITEMS = (
+    ("model card", re.compile(r"model[\s_-]*card", re.IGNORECASE)),
+    ("runbook", re.compile(r"run[\s_-]*book", re.IGNORECASE)),
+    ("tests", re.compile(r"\btest", re.IGNORECASE)),
+    ("security review", re.compile(r"secur|vulnerab|\bsecrets?\b", re.IGNORECASE)),
+    ("change request id", re.compile(r"change[\s_-]*(request|ticket)|\bCR\b", re.IGNORECASE)),
+    ("rollback plan", re.compile(r"roll[\s_-]*back", re.IGNORECASE)),
+)
+
+
+def _template_path(submission: Submission) -> str:
+    found: str | None = next((p for p in TEMPLATE_PATHS if submission.is_file(p)), None)
+    if found is None:
+        folder = ".github/PULL_REQUEST_TEMPLATE"
+        found = next(iter(sorted(submission.glob(f"{folder}/*.md", under=folder))), None)
+    if found is None:
+        raise CheckFailed(
+            "no pull request template: write .github/pull_request_template.md with the change-control checklist",
+            TEMPLATE_PATHS[0],
+        )
+    return found
+
+
+@check(points=8, name="The PR template's checklist covers model card, runbook, tests, security, CR id, rollback",
+       section=sections.LAB, assignment=True)
+def test_pr_template(submission: Submission, checklist: Checklist) -> None:
+    path = _template_path(submission)
+    visible = HTML_COMMENT.sub("", submission.read_text(path))  # a commented-out item is not on the form
+    items = TASK_ITEM.findall(visible)
+    if not items:
+        fail(
+            f"{path} has no checklist: write each requirement as a Markdown task item (`- [ ] ...`) so reviewers "
+            "tick it (items inside <!-- comments --> do not show on the pull request)",
+            path,
+        )
+    for label, pattern in CHECKLIST_ITEMS:
+        checklist.require(
+            any(pattern.search(item) for item in items),
+            f"{path}: no checklist item for the {label} (add `- [ ] ...` mentioning it)",
+            path,
+        )
+
+
+@check(points=4, name="A workflow job runs the PR docs gate on every pull request's changed files",
+       section=sections.LAB, assignment=True)
+def test_gate_job(pipeline: Workflow, submission: Submission, checklist: Checklist) -> None:
+    jobs = [job for job in pipeline.jobs.values() if "check_pr_docs.py" in job.run_text]
+    if not jobs:
+        fail(
+            f"no job in {pipeline.path} runs scripts/check_pr_docs.py: add a job for pull requests that lists the "
+            "changed files (git diff --name-status) and runs the gate on them",
+            pipeline.path,
+        )
+    job = jobs[0]
+    runs = scenarios.job_runs(pipeline, job, scenarios.PULL_REQUEST)
+    checklist.require(
+        runs is True,
+        f"job '{job.id}' does not run for pull requests into main: trigger the workflow on `pull_request` and "
+        "keep the job's `if:`/`needs:` from skipping it",
+        pipeline.job_line(submission, job.id),
+        weight=2,
+    )
+    lists_changes = re.search(r"\bgit\s+diff\b[^\n]*--name-(status|only)", job.run_text) is not None or any(
+        "changed-files" in step.uses for step in job.steps
+    )
+    checklist.require(
+        lists_changes,
+        f"job '{job.id}' must give the gate the pull request's changed files, e.g. "
+        "`git diff --name-status --find-renames \"$BASE_SHA...HEAD\" > changed.txt` (checkout with fetch-depth: 0)",
+        pipeline.job_line(submission, job.id, "steps"),
+    )
