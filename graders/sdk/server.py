@@ -42,6 +42,13 @@ class RunningService:
         text = _read_capped(self._log, MAX_OUTPUT_CHARS)
         return "\n".join(text.splitlines()[-lines:])
 
+    def log_text(self, max_chars: int = 200_000) -> str:
+        """The last ``max_chars`` characters the service has logged so far (for checks that search its logs)."""
+        self._log.flush()
+        size = self._log.seek(0, 2)
+        self._log.seek(max(0, size - max_chars * 4))
+        return self._log.read().decode("utf-8", errors="replace")[-max_chars:]
+
 
 @contextlib.contextmanager
 def serve(
