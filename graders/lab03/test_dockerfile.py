@@ -1,0 +1,160 @@
+"""Lab 03 checks of the Dockerfiles: structure, hardening, secrets, hadolint and checkov."""
+
+from __future__ import annotations
+
+from graders.lab03 import dockerfile as df
+from graders.lab03.dockerignore import DockerIgnore
+from graders.lab03.linters import Finding
+from graders.sdk import Checklist, Submission, check, fail, partial
+
+S_MULTI_STAGE = "Multi-stage Dockerfile"
+S_SECRETS = "Secure handling of environment variables"
+S_HARDENING = "Image hardening checklist"
+S_SCANNING = "Vulnerability scanning"
+
+HADOLINT_WARNING_COST = 0.2
+CHECKOV_FAILURE_COST = 0.5
+# Files that must never reach the build context (and so never a layer).
+MUST_BE_IGNORED = (".env", ".env.prod", "secrets/database_url.txt")
+
+
+@check(points=6, name="Multi-stage build: dependencies built in a stage the runtime copies from", section=S_MULTI_STAGE)
+def test_dockerfile_multi_stage(dockerfiles: dict[str, df.Dockerfile], checklist: Checklist) -> None:
+    for rel, parsed in dockerfiles.items():
+        final = parsed.final
+        if final is None:
+            checklist.require(False, f"{rel} has no FROM instruction", rel)
+            continue
+        checklist.require(
+            len(parsed.stages) >= 2,
+            f"{rel} has {len(parsed.stages)} stage; build dependencies in a stage of their own "
+            "(`FROM ... AS dependencies`) and start the runtime stage from a clean base",
+            f"{rel}:{final.line}",
+        )
+        checklist.require(
+            bool(df.copies_from_stage(parsed, final)),
+            f"{rel}: the final stage (line {final.line}) copies nothing from an earlier stage; "
+            "`COPY --from=dependencies /opt/venv /opt/venv` brings in what the build stage installed",
+            f"{rel}:{final.line}",
+        )
+
+
+@check(points=5, name="The final stage runs as a non-root USER", section=S_HARDENING)
+def test_dockerfile_non_root_user(dockerfiles: dict[str, df.Dockerfile], checklist: Checklist) -> None:
+    for rel, parsed in dockerfiles.items():
+        final = parsed.final
+        if final is None:
+            continue
+        user = parsed.effective(final, "USER")
+        name = df.user_of(user)
+        where = f"{rel}:{user.line}" if user else f"{rel}:{final.line}"
+        checklist.require(
+            name not in df.ROOT_USERS,
+            f"{rel}: the final stage runs as {name!r}"
+            + ("" if user else " (no USER instruction)")
+            + "; create an unprivileged user and end with `USER 10001:10001`",
+            where,
+        )
+
+
+@check(points=4, name="The image declares a HEALTHCHECK", section=S_HARDENING)
+def test_dockerfile_healthcheck(dockerfiles: dict[str, df.Dockerfile], checklist: Checklist) -> None:
+    for rel, parsed in dockerfiles.items():
+        final = parsed.final
+        if final is None:
+            continue
+        health = parsed.effective(final, "HEALTHCHECK")
+        checklist.require(
+            health is not None and not df.healthcheck_disabled(health),
+            f"{rel}: the final stage has no HEALTHCHECK; add one that calls the API's /healthz "
+            '(e.g. `HEALTHCHECK CMD ["python", "-c", "...urlopen(\'http://127.0.0.1:8080/healthz\')..."]`)',
+            f"{rel}:{health.line if health else final.line}",
+        )
+
+
+@check(points=2, name="No ADD of remote URLs", section=S_MULTI_STAGE)
+def test_dockerfile_no_remote_add(dockerfiles: dict[str, df.Dockerfile]) -> None:
+    problems = [(rel, i) for rel, parsed in dockerfiles.items() for i in df.remote_adds(parsed)]
+    if problems:
+        rel, first = problems[0]
+        listed = "; ".join(f"{r}:{i.line} ADD {' '.join(df.copied_sources(i))}" for r, i in problems)
+        fail(
+            f"ADD downloads a URL without verifying it ({listed}); download in a RUN step and check a "
+            "pinned sha256, or install the tool from a pinned package instead",
+            f"{rel}:{first.line}",
+        )
+
+
+@check(points=3, name="No secrets in ENV, ARG or the build context", section=S_SECRETS)
+def test_dockerfile_no_secrets(
+    submission: Submission, dockerfiles: dict[str, df.Dockerfile], checklist: Checklist
+) -> None:
+    baked = [(rel, i, name) for rel, parsed in dockerfiles.items() for i, name in df.secret_assignments(parsed)]
+    checklist.require(
+        not baked,
+        "; ".join(f"{rel}:{i.line} {i.keyword} {name}" for rel, i, name in baked)
+        + " bake(s) a secret into the image (ENV) or its history (ARG); mount it at build time "
+        "(`RUN --mount=type=secret,id=...`) or pass it at run time as a compose secret file",
+        f"{baked[0][0]}:{baked[0][1].line}" if baked else None,
+    )
+    copied = [
+        (rel, i, source)
+        for rel, parsed in dockerfiles.items()
+        for i in parsed.all_instructions()
+        if i.keyword in ("COPY", "ADD")
+        for source in df.copied_sources(i)
+        if source.lstrip("./").startswith((".env", "secrets"))
+    ]
+    checklist.require(
+        not copied,
+        "; ".join(f"{rel}:{i.line} copies {source}" for rel, i, source in copied)
+        + " into the image; secrets stay out of layers",
+        f"{copied[0][0]}:{copied[0][1].line}" if copied else None,
+    )
+    if not submission.is_file(".dockerignore"):
+        checklist.require(False, ".dockerignore is missing: exclude .env files and secrets/ from the build context")
+        return
+    ignore = DockerIgnore.parse(submission.read_text(".dockerignore"))
+    leaking = [path for path in MUST_BE_IGNORED if not ignore.excludes(path)]
+    checklist.require(
+        not leaking,
+        f".dockerignore lets {', '.join(leaking)} into the build context; exclude .env* files and the secrets/ folder",
+        ".dockerignore",
+    )
+
+
+def _listed(findings: list[Finding], limit: int = 6) -> str:
+    shown = [f"- {f.describe()}" for f in findings[:limit]]
+    if len(findings) > limit:
+        shown.append(f"- ... and {len(findings) - limit} more")
+    return "\n".join(shown)
+
+
+@check(points=5, name="hadolint: no errors, few warnings", section=S_MULTI_STAGE)
+def test_dockerfile_hadolint(hadolint_findings: list[Finding]) -> None:
+    errors = [f for f in hadolint_findings if f.level == "error"]
+    warnings = [f for f in hadolint_findings if f.level == "warning"]
+    if errors:
+        fail(
+            f"hadolint reports {len(errors)} error(s) (errors score zero; the grader ignores "
+            f"`# hadolint ignore` comments):\n{_listed(errors + warnings)}",
+            f"{errors[0].file}:{errors[0].line}",
+        )
+    if warnings:
+        partial(
+            max(0.0, 1.0 - HADOLINT_WARNING_COST * len(warnings)),
+            f"hadolint reports {len(warnings)} warning(s), each costing {HADOLINT_WARNING_COST:.0%} of this check:\n"
+            f"{_listed(warnings)}",
+            f"{warnings[0].file}:{warnings[0].line}",
+        )
+
+
+@check(points=5, name="checkov's Dockerfile checks pass", section=S_SCANNING)
+def test_dockerfile_checkov(checkov_findings: list[Finding]) -> None:
+    if checkov_findings:
+        partial(
+            max(0.0, 1.0 - CHECKOV_FAILURE_COST * len(checkov_findings)),
+            f"checkov's Dockerfile checks fail {len(checkov_findings)} time(s), each costing "
+            f"{CHECKOV_FAILURE_COST:.0%} of this check:\n{_listed(checkov_findings)}",
+            f"{checkov_findings[0].file}:{checkov_findings[0].line}",
+        )
