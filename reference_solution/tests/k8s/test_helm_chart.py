@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytestmark = pytest.mark.lab("lab08")  # the chart is compared with lab08's manifests
+
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "copilot"
 K8S = REPO / "k8s"

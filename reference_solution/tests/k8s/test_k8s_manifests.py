@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytestmark = pytest.mark.lab("lab08")  # the manifests are lab08's deliverable
+
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "k8s"
 KUBERNETES_VERSION = "1.33.0"

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.lab("lab08")  # rollout_status.py is lab08's deliverable
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "rollout_status.py"
 
 

@@ -1,0 +1,272 @@
+"""The Lab 02 assignment: one audit record per request, whatever happened to it.
+
+Records are read back through the admin audit API (``GET /v1/audit``), which filters by
+``correlation_id`` and ``user``. Every request below carries its own ``X-Request-ID`` and user, so
+each check finds exactly its own records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from graders.lab02 import sections
+from graders.lab02.http_helpers import AuditReader
+from graders.lab02.plant_data import PlantData
+from graders.sdk import Checklist, check, fail
+from graders.sdk.copilot import CopilotService
+
+MIDDLEWARE = "src/copilot/audit/middleware.py"
+QUESTION = "What should be checked when a hydraulic leak is found?"
+CONCURRENT = 100
+NO_RECORD = (
+    "no audit record was found for {what} (X-Request-ID {cid}) a few seconds after the response; the middleware "
+    "must hand one record per request to the audit writer, whatever the outcome"
+)
+
+
+def _one_record(audit: AuditReader, client: httpx.Client, cid: str, what: str) -> dict[str, Any]:
+    records, error = audit.records(client, correlation_id=cid)
+    if error:
+        fail(f"the audit trail could not be read: {error}")
+    if not records:
+        fail(NO_RECORD.format(what=what, cid=cid), MIDDLEWARE)
+    if len(records) > 1:
+        fail(
+            f"{len(records)} audit records for one request ({what}, X-Request-ID {cid}); expected exactly one",
+            MIDDLEWARE,
+        )
+    return records[0]
+
+
+def _field(record: dict[str, Any], name: str, expected: Any, what: str) -> tuple[bool, str]:
+    value = record.get(name)
+    return value == expected, f"the record of {what} has {name}={value!r}, expected {expected!r}"
+
+
+@check(points=11, name="Successful requests are audited completely", section=sections.AUDIT, assignment=True)
+def test_audit_success_record(
+    copilot: CopilotService, audit: AuditReader, plant_data: PlantData, checklist: Checklist
+) -> None:
+    client = copilot.client()
+    cid = "grader-lab02-success"
+    equipment = plant_data.own_equipment.id
+    body = {"question": QUESTION, "plant": plant_data.plant, "equipment": equipment}
+    started = time.perf_counter()
+    response = client.post("/v1/rag/query", json=body, headers=copilot.headers(request_id=cid, sub="grader-audit-ok"))
+    wall_ms = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        fail(f"POST /v1/rag/query failed ({response.status_code}), so its audit record cannot be checked")
+    what = "POST /v1/rag/query"
+    record = _one_record(audit, client, cid, what)
+    for name, expected in (
+        ("user_id", "grader-audit-ok"),
+        ("plant", plant_data.plant),
+        ("equipment_id", equipment),
+        ("method", "POST"),
+        ("status", 200),
+    ):
+        checklist.require(*_field(record, name, expected, what), MIDDLEWARE)
+    checklist.require(
+        "/v1/rag/query" in str(record.get("route", "")),
+        f"the record's route is {record.get('route')!r}, expected the route /v1/rag/query",
+        MIDDLEWARE,
+    )
+    latency = record.get("latency_ms")
+    checklist.require(
+        isinstance(latency, (int, float)) and 0 < latency <= wall_ms + 50,
+        f"latency_ms={latency!r} is not plausible for a request that took {wall_ms:.0f} ms end to end",
+        MIDDLEWARE,
+    )
+
+
+@check(points=6, name="Latency is recorded in milliseconds", section=sections.AUDIT, assignment=True)
+def test_audit_latency_ms(copilot: CopilotService, audit: AuditReader) -> None:
+    if not copilot.probes:
+        fail("the grader's timing probe is not installed")
+    client = copilot.client()
+    cid = "grader-lab02-latency"
+    started = time.perf_counter()
+    response = client.get("/__grader__/slow", params={"ms": 250}, headers=copilot.headers(request_id=cid))
+    wall_ms = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        fail(f"the grader's 250 ms probe route answered {response.status_code}: {response.text[:200]}")
+    latency = _one_record(audit, client, cid, "a request that takes 250 ms").get("latency_ms")
+    if not isinstance(latency, (int, float)) or not 240 <= latency <= wall_ms + 100:
+        fail(
+            f"a request that took {wall_ms:.0f} ms was recorded with latency_ms={latency!r}; record the wall time "
+            "in milliseconds ((time.perf_counter() - start) * 1000)",
+            MIDDLEWARE,
+        )
+
+
+@check(points=13, name="Rejected requests (401, 403, 422) are audited", section=sections.AUDIT, assignment=True)
+def test_audit_rejected_records(
+    copilot: CopilotService, audit: AuditReader, plant_data: PlantData, checklist: Checklist
+) -> None:
+    client = copilot.client()
+    own, other_item = plant_data.plant, plant_data.other_equipment
+    cases: list[tuple[str, str, dict[str, Any], dict[str, str], dict[str, Any]]] = [
+        (
+            "an unauthenticated POST /v1/rag/query (401)",
+            "grader-lab02-401",
+            {"question": QUESTION, "plant": own},
+            {"X-Request-ID": "grader-lab02-401"},
+            {"status": 401, "user_id": None},
+        ),
+        (
+            f"a POST /v1/rag/query for another plant's equipment {other_item.id} (403)",
+            "grader-lab02-403",
+            {"question": QUESTION, "plant": own, "equipment": other_item.id},
+            copilot.headers(request_id="grader-lab02-403", plants=[own], sub="grader-audit-403"),
+            {"status": 403, "user_id": "grader-audit-403", "plant": own, "equipment_id": other_item.id},
+        ),
+        (
+            "an invalid POST /v1/rag/query (422)",
+            "grader-lab02-422",
+            {"question": QUESTION, "plant": own, "top_k": 0},
+            copilot.headers(request_id="grader-lab02-422", sub="grader-audit-422"),
+            {"status": 422, "user_id": "grader-audit-422"},
+        ),
+    ]
+    responses = {cid: client.post("/v1/rag/query", json=body, headers=headers) for _, cid, body, headers, _ in cases}
+    found_any = False
+    for what, cid, _, _, expected in cases:
+        records, error = audit.records(client, correlation_id=cid)
+        if error:
+            fail(f"the audit trail could not be read: {error}")
+        if not records:
+            checklist.require(False, NO_RECORD.format(what=what, cid=cid), MIDDLEWARE, weight=len(expected))
+            continue
+        found_any = True
+        status = responses[cid].status_code
+        for name, value in expected.items():
+            if name == "status":
+                value = status  # the record must say what the client got
+            checklist.require(*_field(records[0], name, value, what), MIDDLEWARE)
+    if not found_any:
+        fail(
+            "none of the rejected requests (401, 403, 422) has an audit record; " + checklist.problems[0][0], MIDDLEWARE
+        )
+
+
+@check(
+    points=9, name="Failed requests are audited as 500, never turned into 200", section=sections.AUDIT, assignment=True
+)
+def test_audit_failed_records(copilot: CopilotService, audit: AuditReader, checklist: Checklist) -> None:
+    if not copilot.probes:
+        fail("the grader's fault probe is not installed")
+    client = copilot.client()
+    cid = "grader-lab02-500"
+    response = client.get("/__grader__/fault", headers=copilot.headers(request_id=cid, sub="grader-audit-500"))
+    records, error = audit.records(client, correlation_id=cid)
+    if error:
+        fail(f"the audit trail could not be read: {error}")
+    if not records:
+        fail(NO_RECORD.format(what="a request whose handler raised an exception", cid=cid), MIDDLEWARE)
+    what = "a request whose handler raised"
+    checklist.require(
+        response.status_code == 500,
+        f"a handler that raised must answer 500; the client got {response.status_code} (do not swallow exceptions)",
+        MIDDLEWARE,
+    )
+    checklist.require(*_field(records[0], "status", 500, what), MIDDLEWARE)
+    checklist.require(*_field(records[0], "user_id", "grader-audit-500", what), MIDDLEWARE)
+    checklist.require(
+        response.headers.get("x-request-id") == cid,
+        f"the 500 response should still echo X-Request-ID {cid}; it carried {response.headers.get('x-request-id')!r}",
+        MIDDLEWARE,
+    )
+
+
+@check(points=6, name="Correlation ids are echoed, generated and recorded", section=sections.AUDIT, assignment=True)
+def test_audit_correlation_id(copilot: CopilotService, audit: AuditReader, checklist: Checklist) -> None:
+    client = copilot.client()
+    echoed = client.get("/healthz", headers={"X-Request-ID": "grader-lab02-echo"})
+    checklist.require(
+        echoed.headers.get("x-request-id") == "grader-lab02-echo",
+        "a request sent with X-Request-ID grader-lab02-echo should get the same X-Request-ID back; got "
+        f"{echoed.headers.get('x-request-id')!r}",
+        MIDDLEWARE,
+    )
+    first, second = client.get("/healthz"), client.get("/healthz")
+    generated = [r.headers.get("x-request-id") for r in (first, second)]
+    checklist.require(
+        all(generated) and generated[0] != generated[1],
+        f"requests without X-Request-ID should each get a new generated id in the response; got {generated}",
+        MIDDLEWARE,
+    )
+    if generated[0]:
+        records, error = audit.records(client, correlation_id=generated[0])
+        checklist.require(
+            bool(records) and not error,
+            f"no audit record carries the generated correlation id {generated[0]}",
+            MIDDLEWARE,
+        )
+
+
+async def _burst(copilot: CopilotService, body: dict[str, Any], ids: list[str], user: str) -> list[int]:
+    async with copilot.async_client(timeout=60, connections=CONCURRENT) as client:
+        responses = await asyncio.gather(
+            *(
+                client.post("/v1/rag/query", json=body, headers=copilot.headers(request_id=cid, sub=user))
+                for cid in ids
+            ),
+            return_exceptions=True,
+        )
+    return [r.status_code if isinstance(r, httpx.Response) else 0 for r in responses]
+
+
+@check(
+    points=11, name="No audit record is lost across 100 concurrent requests", section=sections.AUDIT, assignment=True
+)
+def test_audit_concurrency(copilot: CopilotService, audit: AuditReader, plant_data: PlantData) -> None:
+    user = "grader-audit-concurrent"
+    ids = [f"grader-lab02-concurrent-{i:03d}" for i in range(CONCURRENT)]
+    body = {"question": QUESTION, "plant": plant_data.plant}
+    statuses = asyncio.run(_burst(copilot, body, ids, user))
+    failed = [s for s in statuses if s != 200]
+    if failed:
+        fail(f"{len(failed)} of {CONCURRENT} concurrent queries did not answer 200 (statuses {sorted(set(failed))})")
+    client = copilot.client()
+    records, error = audit.records(client, expect=CONCURRENT, wait_s=15, user=user)
+    if error:
+        fail(f"the audit trail could not be read: {error}")
+    recorded = [str(r.get("correlation_id")) for r in records]
+    missing = sorted(set(ids) - set(recorded))
+    foreign = sorted(set(recorded) - set(ids))
+    duplicated = len(recorded) - len(set(recorded))
+    if missing or foreign or duplicated:
+        detail = []
+        if missing:
+            detail.append(f"{len(missing)} lost (e.g. {missing[0]})")
+        if foreign:
+            detail.append(f"{len(foreign)} carry another request's correlation id (e.g. {foreign[0]})")
+        if duplicated:
+            detail.append(f"{duplicated} duplicated")
+        fail(
+            f"{CONCURRENT} concurrent requests by {user} gave {len(recorded)} audit records: {'; '.join(detail)}. "
+            "Keep per-request state in the request scope (not a shared variable) and never drop a record",
+            MIDDLEWARE,
+        )
+
+
+@check(points=1, name="Audit API: admins only, filters and pagination", section=sections.AUDIT)
+def test_audit_query_api(copilot: CopilotService, checklist: Checklist) -> None:
+    client = copilot.client()
+    refused = client.get("/v1/audit", headers=copilot.headers(role="plant_manager"))
+    checklist.require(
+        refused.status_code == 403, f"GET /v1/audit by a plant_manager should be 403; got {refused.status_code}"
+    )
+    page = client.get("/v1/audit", params={"limit": 2, "offset": 0}, headers=copilot.admin_headers())
+    body = page.json() if page.status_code == 200 else {}
+    checklist.require(
+        page.status_code == 200 and {"total", "items", "limit", "offset"} <= set(body) and len(body["items"]) <= 2,
+        f"GET /v1/audit?limit=2 should answer total, limit, offset and at most 2 items; got {page.status_code} "
+        f"{page.text[:160]}",
+    )
+    bad = client.get("/v1/audit", params={"limit": 0}, headers=copilot.admin_headers())
+    checklist.require(bad.status_code == 422, f"GET /v1/audit?limit=0 should be 422; got {bad.status_code}")
