@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from graders.commands.common import add_lab_options, error, write_output
+from graders.engine import progress
 from graders.engine.labs import LabMetadataError
+from graders.engine.model import GradeReport
 from graders.engine.session import EngineError, check_isolation, grade
 from graders.reports import FORMATS, render
 from graders.reports.text import render_verbose
@@ -37,6 +40,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also write another format from the same run, e.g. --also markdown=$GITHUB_STEP_SUMMARY",
     )
     p.add_argument("--verbose", action="store_true", help="show grader-side details of errored checks")
+    p.add_argument(
+        "--record-progress",
+        action="store_true",
+        help="also record each graded lab's score in PATH/capstone-progress.csv (the notebooks' progress sheet)",
+    )
     p.set_defaults(func=run)
 
 
@@ -75,4 +83,16 @@ def run(args: argparse.Namespace) -> int:
     _write(args.format, main_text, args.output)
     for fmt, file in also:
         _write(fmt, render(report, fmt), file)
+    if args.record_progress:
+        return _record_progress(args.path / progress.DEFAULT_FILE, report)
+    return 0
+
+
+def _record_progress(path: Path, report: GradeReport) -> int:
+    """Add the scores to the progress sheet; a sheet that cannot be written is an error after the report."""
+    try:
+        rows = progress.record_scores(path, report)
+    except progress.ProgressFileError as exc:
+        return error(f"the grade was not recorded: {exc}")
+    print(f"recorded {len(rows)} lab score(s) in {path}", file=sys.stderr)
     return 0
