@@ -38,7 +38,8 @@ CLOSED_PORT_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens th
 # Left out of the repository copy: run-time state and caches (the template build leaves them out too).
 COPY_IGNORE = shutil.ignore_patterns(
     "var", "mlruns", "mlartifacts", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache",
-    ".hypothesis", ".ipynb_checkpoints", "*.lock", "notebooks",
+    # "*.csv.lock": the progress sheet's lock file; dvc.lock is repository content (Lab 01) and is copied.
+    ".hypothesis", ".ipynb_checkpoints", "*.csv.lock", "notebooks",
 )
 # Environment variables that would point a kernel at a real service, or at another plant profile.
 SCRUBBED_ENV = (
