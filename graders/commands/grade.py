@@ -9,9 +9,10 @@ from pathlib import Path
 
 from graders.commands.common import add_lab_options, error, write_output
 from graders.engine import progress
-from graders.engine.labs import LabMetadataError
+from graders.engine.labs import LabMetadataError, load_catalog, select
 from graders.engine.model import GradeReport
-from graders.engine.session import EngineError, check_isolation, grade
+from graders.engine.parallel import default_jobs
+from graders.engine.session import EngineError, check_isolation, grade_labs
 from graders.reports import FORMATS, render
 from graders.reports.text import render_verbose
 
@@ -40,6 +41,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also write another format from the same run, e.g. --also markdown=$GITHUB_STEP_SUMMARY",
     )
     p.add_argument("--verbose", action="store_true", help="show grader-side details of errored checks")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="labs graded side by side in worker processes (default: 2 on a machine with 2 or more cores)",
+    )
     p.add_argument(
         "--record-progress",
         action="store_true",
@@ -75,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         also = _parse_also(args.also)
         check_isolation(args.path)
-        report = grade(args.path, args.labs, python=args.python, labs_dir=args.labs_dir)
+        if args.jobs is not None and args.jobs < 1:
+            raise ValueError("--jobs must be at least 1")
+        labs = select(load_catalog(args.labs_dir), args.labs)
+        jobs = args.jobs if args.jobs is not None else default_jobs(len(labs))
+        report = grade_labs(args.path, labs, python=args.python, jobs=jobs)
     except (EngineError, LabMetadataError, ValueError) as exc:
         return error(str(exc))
     report.submission = str(args.path)

@@ -38,7 +38,9 @@ def grade_one(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="capstone-batch-") as tmp:
         out = Path(tmp) / "report.json"
+        # One process per submission: the batch's own --jobs already keeps the cores busy.
         cmd = [sys.executable, "-m", "graders.cli", "grade", str(folder), "--format", "json", "--output", str(out)]
+        cmd += ["--jobs", "1"]
         for lab_id in lab_ids or []:
             cmd += ["--lab", lab_id]
         if python:

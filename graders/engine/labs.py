@@ -45,6 +45,7 @@ class Lab:
     assignment_title: str
     assignment_summary: str
     timeout_s: float = 300.0
+    grading_cost: float = 1.0
     starters: dict[str, str | None] = field(default_factory=dict)
     references: tuple[str, ...] = ()
 
@@ -119,6 +120,7 @@ def load_lab(path: Path) -> Lab:
         assignment_title=data["assignment"]["title"],
         assignment_summary=data["assignment"]["summary"],
         timeout_s=float(data.get("timeout_s", 300)),
+        grading_cost=float(data.get("grading_cost", 1)),
         starters=dict(data.get("starters") or {}),
         references=tuple(data.get("references") or ()),
     )

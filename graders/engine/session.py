@@ -116,11 +116,20 @@ def collect_checks(labs: list[Lab]) -> dict[str, list[tuple[str, CheckSpec]]]:
     return plugin.declared_checks()
 
 
-def grade_labs(submission: Path, labs: list[Lab], python: str | None = None, quiet: bool = True) -> GradeReport:
-    """Grade ``labs`` over ``submission`` and return the report (labs without a grader show a note)."""
+def grade_labs(
+    submission: Path, labs: list[Lab], python: str | None = None, quiet: bool = True, jobs: int = 1
+) -> GradeReport:
+    """Grade ``labs`` over ``submission`` and return the report (labs without a grader show a note).
+
+    With ``jobs`` > 1 the labs are graded side by side in worker processes (see ``parallel``).
+    """
     root = submission.absolute()
     if not root.is_dir():
         raise EngineError(f"{submission}: not a folder; pass the path of the capstone repository to grade")
+    if jobs > 1 and len(labs) > 1:
+        from graders.engine.parallel import grade_labs_parallel
+
+        return grade_labs_parallel(root, labs, python, jobs)
     plugin = GradingPlugin(root, labs, python)
     runnable = [(lab, lab.grader_dir()) for lab in labs]
     grader_dirs = [d for _, d in runnable if d is not None]
@@ -148,10 +157,11 @@ def grade(
     python: str | None = None,
     labs_dir: Path | None = None,
     quiet: bool = True,
+    jobs: int = 1,
 ) -> GradeReport:
     """Grade a capstone repository lab by lab (all labs when ``lab_ids`` is empty)."""
     labs = select(load_catalog(labs_dir), lab_ids)
-    return grade_labs(submission, labs, python=python, quiet=quiet)
+    return grade_labs(submission, labs, python=python, quiet=quiet, jobs=jobs)
 
 
 def check_isolation(submission: Path) -> None:

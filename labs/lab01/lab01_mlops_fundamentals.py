@@ -616,25 +616,25 @@ if CHAMPION is not None:
 #
 # | check | points | part | notebook section |
 # | --- | ---: | --- | --- |
-# | Each candidate is registered from the run that logged its metrics | 8 | assignment | Hands-on: an MLflow experiment and a registered model |
-# | Versions are tagged with the plant and production line from config/plant.yaml | 8 | assignment | Hands-on: tagging by plant and line, and a guarded champion alias |
-# | The candidate becomes champion and meets the acceptance criteria | 8 | assignment | Hands-on: tagging by plant and line, and a guarded champion alias |
-# | A candidate below the acceptance criteria never becomes champion | 7 | assignment | Hands-on: tagging by plant and line, and a guarded champion alias |
-# | A candidate that does not beat the champion leaves the alias in place | 7 | assignment | Hands-on: tagging by plant and line, and a guarded champion alias |
-# | The release script writes a valid record of the champion | 10 | assignment | Audit readiness for ISO 9001 |
-# | Committed release records are valid and cite commits in the git history | 6 | assignment | Audit readiness for ISO 9001 |
+# | Each candidate is registered from the run that logged its metrics | 9 | assignment | Hands-on: an MLflow experiment and a registered model |
+# | Versions are tagged with the plant and production line from config/plant.yaml | 10 | assignment | Hands-on: tagging by plant and line, and a guarded champion alias |
+# | The candidate becomes champion and meets the acceptance criteria | 10 | assignment | Hands-on: tagging by plant and line, and a guarded champion alias |
+# | A candidate below the acceptance criteria never becomes champion | 9 | assignment | Hands-on: tagging by plant and line, and a guarded champion alias |
+# | A candidate that does not beat the champion leaves the alias in place | 9 | assignment | Hands-on: tagging by plant and line, and a guarded champion alias |
+# | The release script writes a valid record of the champion | 12 | assignment | Audit readiness for ISO 9001 |
+# | Committed release records are valid and cite commits in the git history | 7 | assignment | Audit readiness for ISO 9001 |
 # | The scorecard covers the nine dimensions with levels, evidence, gaps, actions and owners | 8 | assignment | Lab: MLOps readiness scorecard |
 # | Levels 3 and 4 have the evidence they need; lower levels have a next action | 8 | assignment | Lab: MLOps readiness scorecard |
 # | The rendered scorecard (Markdown) agrees with the YAML | 4 | assignment | Lab: MLOps readiness scorecard |
-# | The lifecycle diagram names the real files and commands of each stage | 2 | lab | End-to-end lifecycle: Data Ingestion to Monitoring |
-# | The ISO 9001 checklist maps clauses to records that exist | 2 | lab | Audit readiness for ISO 9001 |
-# | The versioning strategy and the tooling comparison are written down | 2 | lab | Tooling comparison: MLflow, Vertex AI and Azure ML |
-# | The training run logs its parameters and per-class metrics | 5 | lab | Hands-on: an MLflow experiment and a registered model |
-# | The training run records the DVC versions of its data | 4 | lab | Versioning strategy: Git, DVC and the MLflow Model Registry |
-# | The training run logs the confusion matrix and a model card excerpt | 3 | lab | Hands-on: an MLflow experiment and a registered model |
-# | dvc.yaml has the generate, train/register and release stages | 3 | lab | Versioning strategy: Git, DVC and the MLflow Model Registry |
-# | The hashes in .dvc files and dvc.lock match the data | 5 | lab | Versioning strategy: Git, DVC and the MLflow Model Registry |
-# | **total** (74 for the assignment) | **100** | | |
+# | The lifecycle diagram names the real files and commands of each stage | 1 | lab | End-to-end lifecycle: Data Ingestion to Monitoring |
+# | The ISO 9001 checklist maps clauses to records that exist | 1 | lab | Audit readiness for ISO 9001 |
+# | The versioning strategy and the tooling comparison are written down | 1 | lab | Tooling comparison: MLflow, Vertex AI and Azure ML |
+# | The training run logs its parameters and per-class metrics | 3 | lab | Hands-on: an MLflow experiment and a registered model |
+# | The training run records the DVC versions of its data | 2 | lab | Versioning strategy: Git, DVC and the MLflow Model Registry |
+# | The training run logs the confusion matrix and a model card excerpt | 2 | lab | Hands-on: an MLflow experiment and a registered model |
+# | dvc.yaml has the generate, train/register and release stages | 2 | lab | Versioning strategy: Git, DVC and the MLflow Model Registry |
+# | The hashes in .dvc files and dvc.lock match the data | 2 | lab | Versioning strategy: Git, DVC and the MLflow Model Registry |
+# | **total** (86 for the assignment) | **100** | | |
 # <!-- END RUBRIC -->
 
 # %%

@@ -57,6 +57,7 @@ def _headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.lab("lab02")  # the streaming and audit routes answer 5xx until lab02 is done
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 def test_no_server_errors_and_no_contract_violations(case: schemathesis.Case) -> None:

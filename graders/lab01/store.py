@@ -1,0 +1,155 @@
+"""A read-only snapshot of an MLflow tracking store, taken with the grader's own ``MlflowClient``.
+
+The student's program wrote the store; the grader reads it as data. Snapshots are plain dataclasses,
+so the checks compare values and never call MLflow themselves, and a store the grader cannot read
+(another MLflow version's schema, a corrupt file) becomes ``error`` with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_RUNS = 50
+MAX_VERSIONS = 50
+MAX_ARTIFACTS = 200
+MAX_ARTIFACT_DEPTH = 4
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    name: str
+    status: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    artifacts: list[str] = field(default_factory=list)
+
+    def values(self) -> set[str]:
+        """Every parameter and (non-system) tag value: where a logged dataset version can be."""
+        tags = {v for k, v in self.tags.items() if not k.startswith("mlflow.")}
+        return set(self.params.values()) | tags
+
+
+@dataclass
+class VersionInfo:
+    version: int
+    run_id: str
+    source: str
+    tags: dict[str, str]
+
+
+@dataclass
+class Snapshot:
+    uri: str
+    experiment_found: bool = False
+    experiments: list[str] = field(default_factory=list)
+    runs: list[RunInfo] = field(default_factory=list)  # of the lab's experiment, oldest first
+    model_found: bool = False
+    models: list[str] = field(default_factory=list)
+    versions: list[VersionInfo] = field(default_factory=list)  # oldest first
+    alias_version: int | None = None
+    error: str | None = None
+
+    def run(self, run_id: str) -> RunInfo | None:
+        return next((r for r in self.runs if r.run_id == run_id), None)
+
+    def version(self, number: int | None) -> VersionInfo | None:
+        return next((v for v in self.versions if v.version == number), None)
+
+    @property
+    def newest_version(self) -> VersionInfo | None:
+        return self.versions[-1] if self.versions else None
+
+
+def _client(uri: str) -> Any:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def warm_up() -> None:
+    """Import MLflow ahead of the first snapshot (about a second, spent while student programs run)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    try:
+        import mlflow.store.model_registry.sqlalchemy_store
+        import mlflow.store.tracking.sqlalchemy_store  # noqa: F401
+    except ImportError:
+        return  # take() reports it
+
+
+def _artifacts(client: Any, run_id: str) -> list[str]:
+    found: list[str] = []
+    pending: list[tuple[str | None, int]] = [(None, 0)]
+    while pending and len(found) < MAX_ARTIFACTS:
+        path, depth = pending.pop()
+        for item in client.list_artifacts(run_id, path):
+            if item.is_dir:
+                if depth < MAX_ARTIFACT_DEPTH:
+                    pending.append((item.path, depth + 1))
+            else:
+                found.append(item.path)
+    return sorted(found)
+
+
+def take(uri: str, experiment: str, model: str, alias: str) -> Snapshot:
+    """What the store at ``uri`` holds for the lab's experiment and registered model."""
+    snap = Snapshot(uri)
+    try:
+        from mlflow.exceptions import MlflowException
+    except ImportError:
+        snap.error = "MLflow is not installed in the grader's environment; reinstall the course graders"
+        return snap
+    try:
+        client = _client(uri)
+        snap.experiments = sorted(e.name for e in client.search_experiments(max_results=100))
+        found = client.get_experiment_by_name(experiment)
+        if found is not None:
+            snap.experiment_found = True
+            order = ["attributes.start_time ASC"]
+            runs = client.search_runs([found.experiment_id], max_results=MAX_RUNS, order_by=order)
+            for r in runs:
+                snap.runs.append(
+                    RunInfo(
+                        r.info.run_id,
+                        r.info.run_name or "",
+                        r.info.status,
+                        dict(r.data.params),
+                        dict(r.data.metrics),
+                        dict(r.data.tags),
+                        _artifacts(client, r.info.run_id),
+                    )
+                )
+        snap.models = sorted(m.name for m in client.search_registered_models(max_results=100))
+        if model in snap.models:
+            snap.model_found = True
+            versions = client.search_model_versions(f"name = '{model.replace(chr(39), '')}'", max_results=MAX_VERSIONS)
+            snap.versions = sorted(
+                (VersionInfo(int(v.version), v.run_id or "", v.source or "", dict(v.tags or {})) for v in versions),
+                key=lambda v: v.version,
+            )
+            try:
+                snap.alias_version = int(client.get_model_version_by_alias(model, alias).version)
+            except MlflowException:
+                snap.alias_version = None
+    except MlflowException as exc:
+        snap.error = _explain(str(exc.message))
+    except Exception as exc:  # a corrupt or foreign store: SQLAlchemy, OSError ...
+        snap.error = _explain(f"{type(exc).__name__}: {exc}")
+    return snap
+
+
+def _explain(message: str) -> str:
+    text = message.strip().splitlines()[0][:300] if message.strip() else "unknown error"
+    if "schema" in message.lower() or "revision" in message.lower():
+        import mlflow
+
+        return (
+            f"the tracking store written by your program could not be read by the grader's MLflow "
+            f"{mlflow.__version__} ({text}); install the same MLflow version in your environment "
+            "(`make setup` pins the course's)"
+        )
+    return f"the grader could not read the tracking store ({text})"
