@@ -4,7 +4,7 @@ from typing import Literal
 
 import anyio
 from fastapi import APIRouter, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from copilot.api.deps import ServicesDep
@@ -21,9 +21,14 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
+# Liveness is probed every few seconds by every orchestrator: answer with a constant body instead of
+# validating and serialising a model per request (the documented schema stays ``Health``).
+_ALIVE = Health(status="ok").model_dump_json().encode()
+
+
 @router.get("/healthz", response_model=Health, summary="Liveness: the process serves requests")
-async def healthz() -> Health:
-    return Health(status="ok")
+async def healthz() -> Response:
+    return Response(_ALIVE, media_type="application/json")
 
 
 @router.get(
