@@ -17,6 +17,10 @@ COMMANDS = (
     "graders.commands.grade",
     "graders.commands.grade_batch",
     "graders.commands.labs",
+    "graders.commands.build",
+    "graders.commands.new",
+    "graders.commands.verify",
+    "graders.commands.rubric",
 )
 
 

@@ -207,7 +207,9 @@ def estimate_environment(config: Configuration, pricing: dict[str, Any], environ
         raise EstimateError(f"terraform/pricing.yaml: add usage assumptions for environment {environment!r}")
     regions = variables.get("regions") or {}
     if not isinstance(regions, dict) or not regions:
-        raise EstimateError(f'environments/{environment}.tfvars: set regions (a map such as emea = "europe-west4")')
+        raise EstimateError(
+            f'environments/{environment}.tfvars: set regions (a map such as emea = "europe-west4")'
+        )
     hours = float(pricing["hours_per_month"])
     global_prices = pricing["global"]
     items: list[LineItem] = []

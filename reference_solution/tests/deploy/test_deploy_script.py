@@ -116,7 +116,8 @@ def test_setup_creates_accounts_and_grants_each_role_on_its_scope(deploy) -> Non
     expected = []
     for account, scope, role, _ in role_lines():
         kind, _, name = scope.partition(":")
-        target = "meridian-mfg-copilot" if kind == "project" else (f"gs://{name}" if kind == "bucket" else name)
+        project = "meridian-mfg-copilot"
+        target = project if kind == "project" else (f"gs://{name}" if kind == "bucket" else name)
         member = f"serviceAccount:mfgcp-prod-copilot-{account}@meridian-mfg-copilot.iam.gserviceaccount.com"
         expected.append([*commands[kind], target, "--member", member, "--role", role])
     grants = [c for c in run.calls if c[0] == "gcloud" and "add-iam-policy-binding" in c]
@@ -152,7 +153,8 @@ def test_deploy_starts_a_tagged_revision_without_traffic_and_smoke_tests_it(depl
     assert command[2] == "mfgcp-prod-euw4-api"
     assert "--no-traffic" in command and command[command.index("--tag") + 1] == "canary"
     assert command[command.index("--revision-suffix") + 1] == "v1-4-0"
-    assert command[command.index("--image") + 1] == "europe-west4-docker.pkg.dev/meridian-mfg-copilot/copilot/api:1.4.0"
+    registry = "europe-west4-docker.pkg.dev/meridian-mfg-copilot/copilot"
+    assert command[command.index("--image") + 1] == f"{registry}/api:1.4.0"
     assert command[command.index("--service-account") + 1].startswith("mfgcp-prod-copilot-api@")
     assert command[-4:] == ["--project", "meridian-mfg-copilot", "--region", "europe-west4"]
     [smoke] = [c for c in run.calls if c[0] == "python3"]

@@ -50,7 +50,8 @@ def test_knative_service_shape(account: str) -> None:
     assert doc["spec"]["template"]["metadata"]["name"].startswith(name + "-"), "Cloud Run revision name prefix"
     assert set(doc["metadata"]["labels"]) >= COST_LABELS
     assert set(doc["spec"]["template"]["metadata"]["labels"]) >= COST_LABELS
-    assert container(doc)["image"].startswith("europe-west4-docker.pkg.dev/meridian-mfg-copilot/copilot/")
+    registry = "europe-west4-docker.pkg.dev/meridian-mfg-copilot/copilot/"
+    assert container(doc)["image"].startswith(registry)
     assert not container(doc)["image"].endswith(":latest")
 
 
@@ -113,7 +114,8 @@ def test_probes_limits_and_scaling(account: str) -> None:
     annotations = doc["spec"]["template"]["metadata"]["annotations"]
     low, high = annotations["autoscaling.knative.dev/minScale"], annotations["autoscaling.knative.dev/maxScale"]
     assert 1 <= int(low) <= int(high)
-    assert annotations["run.googleapis.com/cloudsql-instances"].startswith("meridian-mfg-copilot:europe-west4:")
+    instance_prefix = "meridian-mfg-copilot:europe-west4:"
+    assert annotations["run.googleapis.com/cloudsql-instances"].startswith(instance_prefix)
     assert annotations["run.googleapis.com/vpc-access-egress"] == "private-ranges-only"
 
 

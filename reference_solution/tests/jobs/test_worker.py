@@ -59,7 +59,8 @@ def _pubsub(request: pytest.FixtureRequest, name: str) -> Backend:
         "COPILOT_PUBSUB_SUBSCRIPTION": subscription,
         "COPILOT_JOB_RETRY_AFTER_S": "10",
     }
-    queue = PubSubJobQueue("meridian-mfg-copilot", topic, subscription, ack_deadline_s=10, create_missing=True)
+    project = "meridian-mfg-copilot"
+    queue = PubSubJobQueue(project, topic, subscription, ack_deadline_s=10, create_missing=True)
     queue.ensure_topology()
     return Backend(env, queue, 10.0)
 

@@ -1,0 +1,61 @@
+"""``capstone build``: regenerate template/ (and copier.yml) from reference_solution/; ``--check`` only compares."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from graders.commands.common import error
+from graders.engine.labs import LabMetadataError
+from graders.instructor import build
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "build",
+        help="regenerate the student template from the reference solution",
+        description="Turn reference_solution/ into template/: solution regions become TODO prompts, the example "
+        "plant's values become template variables. --check exits 1 when template/ is stale.",
+    )
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when template/ is stale")
+    p.add_argument(
+        "--keep-solutions",
+        type=Path,
+        metavar="DIR",
+        help="write the template variant that keeps the solutions (its render equals the reference) to DIR",
+    )
+    p.add_argument("--kit", type=Path, default=build.KIT_ROOT, help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    try:
+        result = build.build(args.kit, keep_solutions=args.keep_solutions is not None)
+    except build.BuildError as exc:
+        return error("the template cannot be built:\n  " + "\n  ".join(exc.problems))
+    except LabMetadataError as exc:
+        return error(str(exc))
+    elapsed = time.perf_counter() - started
+    for warning in result.warnings:
+        print(f"capstone: warning: {warning}", file=sys.stderr)
+    if args.keep_solutions is not None:
+        build.stage_template(args.kit, args.keep_solutions, result)
+        print(f"wrote the solutions-kept template to {args.keep_solutions} ({build.summary(result)})")
+        return 0
+    if args.check:
+        stale = build.differences(args.kit, result)
+        if stale:
+            print("template/ is stale; run `capstone build` and commit the result:", file=sys.stderr)
+            for line in stale[:50]:
+                print(f"  {line}", file=sys.stderr)
+            if len(stale) > 50:
+                print(f"  ... and {len(stale) - 50} more", file=sys.stderr)
+            return 1
+        print(f"template/ is up to date ({build.summary(result)}, built in {elapsed:.2f} s)")
+        return 0
+    changed = build.write(args.kit, result)
+    print(f"built template/ ({build.summary(result)}) in {elapsed:.2f} s; {len(changed)} path(s) changed")
+    return 0

@@ -1,0 +1,70 @@
+"""``capstone new DEST``: render the student template of this checkout into DEST (as a student would)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from graders.commands.common import error
+from graders.instructor import build, render
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "new",
+        help="render the student template of this checkout into a new folder",
+        description="Render template/ of this checkout with copier (answers: the example plant, overridden by "
+        "--data). DEST must not exist or be an empty folder.",
+    )
+    p.add_argument("dest", type=Path, metavar="DEST", help="the folder to create")
+    p.add_argument(
+        "--data", action="append", default=[], metavar="KEY=VALUE", help="an answer, e.g. --data plant_code=MTY02"
+    )
+    p.add_argument("--tool", choices=["copier", "cookiecutter"], default="copier", help="render with (default: copier)")
+    p.add_argument("--fresh", action="store_true", help="build the template from reference_solution/ first (in memory)")
+    p.add_argument("--kit", type=Path, default=build.KIT_ROOT, help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def _warn_if_stale(kit: Path) -> None:
+    """Say so when template/ no longer matches reference_solution/ (the render still uses template/)."""
+    try:
+        stale = bool(build.differences(kit, build.build(kit)))
+    except build.BuildError:
+        stale = True
+    if stale:
+        print(
+            "capstone: warning: template/ is stale (`capstone build` updates it); rendering it as it is",
+            file=sys.stderr,
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    try:
+        render.check_destination(args.dest)
+        answers = {**render.example_answers(args.kit), **render.parse_data(args.data, args.kit)}
+        render.validate(answers, args.kit)
+        result = build.build(args.kit) if args.fresh else None
+        if result is None:
+            _warn_if_stale(args.kit)
+        with render.staged_source(args.kit, result) as source:
+            if args.tool == "copier":
+                project = render.render_copier(source, args.dest.absolute(), answers)
+                render.record_source(project, args.kit)
+            else:
+                args.dest.mkdir(parents=True, exist_ok=True)
+                project = render.render_cookiecutter(source, args.dest.absolute().parent / ".capstone-new", answers)
+                for item in project.iterdir():
+                    item.replace(args.dest / item.name)
+                project.rmdir()
+                project.parent.rmdir()
+                project = args.dest
+    except render.RenderError as exc:
+        return error(str(exc))
+    except build.BuildError as exc:
+        return error("the template cannot be built:\n  " + "\n  ".join(exc.problems))
+    print(f"rendered {project} with {args.tool} in {time.perf_counter() - started:.2f} s")
+    return 0

@@ -1,0 +1,260 @@
+"""``capstone verify``: prove the graders against the reference, a fresh starter and every known mistake.
+
+Passing means, for every lab whose grader exists: the reference solution gets full marks, the
+freshly rendered starter fails at least one of the lab's ``assignment=True`` checks, and every mutant
+in the lab's ``mutants.yaml`` is caught; and the starter scores under 15% overall. Labs whose
+grader does not exist yet are listed as such (they fail only with ``require_all``).
+"""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from graders.engine import mutants
+from graders.engine.labs import Lab, load_catalog, select
+from graders.engine.model import LabResult, Status
+from graders.engine.session import grade_labs
+from graders.instructor import build as build_mod
+from graders.instructor import render
+
+STARTER_LIMIT = 0.15
+
+
+@dataclass
+class MutantVerdict:
+    id: str
+    caught: bool
+    message: str = ""
+
+
+@dataclass
+class LabVerdict:
+    id: str
+    title: str
+    has_grader: bool
+    reference_score: float = 0.0
+    max_score: float = 0.0
+    starter_score: float = 0.0
+    assignment_checks: list[str] = field(default_factory=list)
+    assignment_failed_by_starter: list[str] = field(default_factory=list)
+    mutants: list[MutantVerdict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "has_grader": self.has_grader,
+            "reference_score": self.reference_score,
+            "starter_score": self.starter_score,
+            "max_score": self.max_score,
+            "assignment_checks": self.assignment_checks,
+            "assignment_failed_by_starter": self.assignment_failed_by_starter,
+            "mutants": [{"id": m.id, "caught": m.caught, "message": m.message} for m in self.mutants],
+            "problems": self.problems,
+            "ok": self.ok,
+        }
+
+
+@dataclass
+class Verification:
+    labs: list[LabVerdict]
+    problems: list[str] = field(default_factory=list)  # not tied to one lab (build, render, starter total)
+    starter_score: float = 0.0
+    max_score: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(lab.ok for lab in self.labs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "starter_score": self.starter_score,
+            "max_score": self.max_score,
+            "starter_limit": STARTER_LIMIT,
+            "problems": self.problems,
+            "labs": [lab.to_dict() for lab in self.labs],
+        }
+
+
+def _literal(node: ast.expr | None) -> object:
+    try:
+        return ast.literal_eval(node) if node is not None else None
+    except ValueError:
+        return None
+
+
+def assignment_checks(lab: Lab) -> list[str]:
+    """Ids of the lab's checks declared with ``@check(..., assignment=True)``.
+
+    Read from the grader modules' syntax, not by importing them: importing a suite outside its own
+    pytest run would register its markers in the wrong session.
+    """
+    directory = lab.grader_dir()
+    if directory is None:
+        return []
+    found = []
+    for module_file in sorted(directory.glob("test_*.py")):
+        tree = ast.parse(module_file.read_text(encoding="utf-8"), str(module_file))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for decorator in node.decorator_list:
+                if not isinstance(decorator, ast.Call):
+                    continue
+                func = decorator.func
+                name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if name != "check":
+                    continue
+                keywords = {k.arg: k.value for k in decorator.keywords}
+                if _literal(keywords.get("assignment")) is True:
+                    check_id = _literal(keywords.get("id")) or node.name.removeprefix("test_")
+                    found.append(f"{lab.id}.{check_id}")
+    return sorted(set(found))
+
+
+def _base_id(check_id: str) -> str:
+    return check_id.split("[", 1)[0]
+
+
+def _run_mutant(mutant: mutants.Mutant, reference: Path, lab: Lab, baseline: float) -> MutantVerdict:
+    try:
+        outcome = mutants.run_mutant(mutant, reference, lab, baseline)
+    except mutants.MutantError as exc:
+        return MutantVerdict(mutant.id, False, str(exc))
+    return MutantVerdict(mutant.id, outcome.caught, outcome.message)
+
+
+def _judge_lab(verdict: LabVerdict, reference: LabResult, starter: LabResult) -> None:
+    verdict.reference_score, verdict.max_score, verdict.starter_score = (
+        reference.score,
+        reference.max_score,
+        starter.score,
+    )
+    verdict.problems.extend(f"reference: {note}" for note in reference.notes)
+    if reference.max_score and reference.score < reference.max_score:
+        lost = [f"{c.id} ({c.status.value}: {c.feedback})" for c in reference.checks if c.score < c.max_score]
+        verdict.problems.append("the reference does not get full marks: " + "; ".join(lost))
+    if not verdict.assignment_checks:
+        verdict.problems.append("the grader declares no assignment=True check")
+        return
+    failed = [
+        c.id for c in starter.checks if _base_id(c.id) in verdict.assignment_checks and c.status is not Status.PASSED
+    ]
+    verdict.assignment_failed_by_starter = failed
+    if not failed:
+        verdict.problems.append("the starter passes every assignment check: the lab leaves nothing to do")
+
+
+def verify(
+    kit_root: Path = build_mod.KIT_ROOT,
+    lab_ids: list[str] | None = None,
+    jobs: int = 1,
+    require_all: bool = False,
+    run_mutants: bool = True,
+) -> Verification:
+    """Run every verification and collect the verdicts (never raises for a failed expectation)."""
+    labs = select(load_catalog(kit_root / "labs"), lab_ids)
+    verdicts = {lab.id: LabVerdict(lab.id, lab.title, lab.grader_dir() is not None) for lab in labs}
+    result = Verification(list(verdicts.values()))
+    graded = [lab for lab in labs if verdicts[lab.id].has_grader]
+    for lab in labs:
+        if not verdicts[lab.id].has_grader and require_all:
+            verdicts[lab.id].problems.append(f"no grader suite yet ({lab.grader})")
+    try:
+        built = build_mod.build(kit_root)
+    except build_mod.BuildError as exc:
+        result.problems.append(f"the template does not build: {exc}")
+        return result
+    reference_root = kit_root / "reference_solution"
+    with tempfile.TemporaryDirectory(prefix="capstone-verify-") as tmp, render.staged_source(kit_root, built) as src:
+        starter_root = render.render_copier(src, Path(tmp) / "starter", {})  # as a student gets it, git included
+        if not graded:
+            return result
+        reference_report = grade_labs(reference_root, graded)
+        starter_report = grade_labs(starter_root, graded)
+    for lab in graded:
+        verdict = verdicts[lab.id]
+        verdict.assignment_checks = assignment_checks(lab)
+        _judge_lab(verdict, reference_report.lab(lab.id), starter_report.lab(lab.id))
+    result.starter_score = starter_report.score
+    result.max_score = starter_report.max_score
+    if result.max_score and result.starter_score >= STARTER_LIMIT * result.max_score:
+        result.problems.append(
+            f"the starter scores {result.starter_score:g} of {result.max_score:g} "
+            f"({100 * result.starter_score / result.max_score:.0f}%), not under {STARTER_LIMIT:.0%}"
+        )
+    if run_mutants:
+        _verify_mutants(graded, verdicts, reference_root, reference_report, jobs)
+    return result
+
+
+def _verify_mutants(
+    labs: list[Lab], verdicts: dict[str, LabVerdict], reference_root: Path, report: Any, jobs: int
+) -> None:
+    work: list[tuple[mutants.Mutant, Lab, float]] = []
+    for lab in labs:
+        try:
+            work.extend((m, lab, report.lab(lab.id).score) for m in mutants.load_mutants(lab))
+        except mutants.MutantError as exc:
+            verdicts[lab.id].problems.append(str(exc))
+    if jobs > 1 and len(work) > 1:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            outcomes = list(
+                pool.map(_run_mutant, *zip(*[(m, reference_root, lab, b) for m, lab, b in work], strict=True))
+            )
+    else:
+        outcomes = [_run_mutant(m, reference_root, lab, b) for m, lab, b in work]
+    for (mutant, lab, _), outcome in zip(work, outcomes, strict=True):
+        verdict = verdicts[lab.id]
+        verdict.mutants.append(outcome)
+        if not outcome.caught:
+            verdict.problems.append(f"mutant {mutant.id} not caught: {outcome.message}")
+    for lab in labs:
+        if not verdicts[lab.id].mutants and not any("mutant" in p for p in verdicts[lab.id].problems):
+            verdicts[lab.id].problems.append("no mutants.yaml: no known mistake proves the checks can fail")
+
+
+def render_table(result: Verification) -> str:
+    """One row per lab, then every problem."""
+    head = f"  {'lab':<6} {'grader':<8} {'reference':>11} {'starter':>9} {'assignment':>12} {'mutants':>9}  verdict"
+    lines = ["capstone verify", "", head]
+    for lab in result.labs:
+        if not lab.has_grader:
+            lines.append(
+                f"  {lab.id:<6} {'missing':<8} {'-':>11} {'-':>9} {'-':>12} {'-':>9}  "
+                + ("FAIL" if lab.problems else "no grader yet")
+            )
+            continue
+        reference = f"{lab.reference_score:g}/{lab.max_score:g}"
+        starter = f"{100 * lab.starter_score / lab.max_score:.0f}%" if lab.max_score else "-"
+        assignment = f"{len(lab.assignment_failed_by_starter)} failing" if lab.assignment_checks else "none"
+        caught = sum(m.caught for m in lab.mutants)
+        mutant_cell = f"{caught}/{len(lab.mutants)}"
+        lines.append(
+            f"  {lab.id:<6} {'yes':<8} {reference:>11} {starter:>9} {assignment:>12} {mutant_cell:>9}  "
+            + ("ok" if lab.ok else "FAIL")
+        )
+    if result.max_score:
+        share = 100 * result.starter_score / result.max_score
+        lines += [
+            "",
+            f"  starter total: {result.starter_score:g} / {result.max_score:g} ({share:.0f}%, limit "
+            f"{STARTER_LIMIT:.0%})",
+        ]
+    problems = [f"  {p}" for p in result.problems] + [f"  {lab.id}: {p}" for lab in result.labs for p in lab.problems]
+    if problems:
+        lines += ["", "Problems:", *problems]
+    lines += ["", "verify: " + ("all expectations hold" if result.ok else "FAILED")]
+    return "\n".join(lines) + "\n"

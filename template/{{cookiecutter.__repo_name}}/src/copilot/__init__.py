@@ -1,0 +1,3 @@
+"""Manufacturing Copilot: maintenance RAG, inspection vision and analysis jobs behind one audited API."""
+
+__version__ = "1.0.0"

@@ -1,0 +1,165 @@
+"""SQL storage of audit records (SQLite by default, PostgreSQL via ``DATABASE_URL``).
+
+Methods are synchronous: the writer and the API call them from worker threads. Timestamps are
+stored as naive UTC so the same queries work on both databases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from copilot.audit.records import AuditQuery, AuditRecord
+
+metadata = MetaData()
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("ts", DateTime(), nullable=False, index=True),
+    Column("correlation_id", String(128), nullable=False, index=True),
+    Column("user_id", String(128), index=True),
+    Column("role", String(32)),
+    Column("plant", String(16), index=True),
+    Column("equipment_id", String(64), index=True),
+    Column("method", String(16), nullable=False),
+    Column("route", String(256), nullable=False),
+    Column("path", String(2048), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+)
+
+MAX_PAGE = 500
+INSERT_COLUMNS = (
+    "ts",
+    "correlation_id",
+    "user_id",
+    "role",
+    "plant",
+    "equipment_id",
+    "method",
+    "route",
+    "path",
+    "status",
+    "latency_ms",
+)
+# How SQLAlchemy stores DateTime in SQLite (so rows written here read back as datetimes).
+SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+class AuditStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        columns, markers = ", ".join(INSERT_COLUMNS), ", ".join(marker for _ in INSERT_COLUMNS)
+        self._insert_sql = f"INSERT INTO audit_records ({columns}) VALUES ({markers})"
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine, checkfirst=True)
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def write_many(self, records: Sequence[AuditRecord]) -> None:
+        """Insert a batch in one transaction (all or nothing, so a retry never duplicates)."""
+        if not records:
+            return
+        # One row per request makes this the service's hottest write: rows go to the driver's
+        # executemany as plain tuples, without SQLAlchemy's per-row parameter processing.
+        sqlite = self.engine.dialect.name == "sqlite"
+        rows = [
+            (
+                _naive_utc(r.ts).strftime(SQLITE_TIMESTAMP) if sqlite else _naive_utc(r.ts),
+                r.correlation_id[:128],
+                r.user_id,
+                r.role,
+                r.plant,
+                r.equipment_id,
+                r.method[:16],
+                r.route[:256],
+                r.path[:2048],
+                r.status,
+                float(r.latency_ms),
+            )
+            for r in records
+        ]
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(self._insert_sql, rows)
+
+    def _conditions(self, query: AuditQuery) -> list[ColumnElement[bool]]:
+        t = audit_records.c
+        conditions: list[ColumnElement[bool]] = []
+        if query.user_id is not None:
+            conditions.append(t.user_id == query.user_id)
+        if query.equipment_id is not None:
+            conditions.append(t.equipment_id == query.equipment_id)
+        if query.plant is not None:
+            conditions.append(t.plant == query.plant)
+        if query.correlation_id is not None:
+            conditions.append(t.correlation_id == query.correlation_id)
+        if query.status is not None:
+            conditions.append(t.status == query.status)
+        if query.since is not None:
+            conditions.append(t.ts >= _naive_utc(query.since))
+        if query.until is not None:
+            conditions.append(t.ts < _naive_utc(query.until))
+        if query.plants is not None:
+            conditions.append(or_(t.plant.is_(None), t.plant.in_(query.plants)))
+        return conditions
+
+    def query(self, query: AuditQuery) -> tuple[int, list[AuditRecord]]:
+        """The total number of matching records and one page of them, newest first."""
+        where = and_(*self._conditions(query)) if self._conditions(query) else None
+        count = select(func.count()).select_from(audit_records)
+        page = select(audit_records).order_by(audit_records.c.ts.desc(), audit_records.c.id.desc())
+        if where is not None:
+            count = count.where(where)
+            page = page.where(where)
+        page = page.limit(min(max(query.limit, 1), MAX_PAGE)).offset(max(query.offset, 0))
+        with self.engine.connect() as conn:
+            total = int(conn.execute(count).scalar_one())
+            rows = conn.execute(page).mappings().all()
+        return total, [_record(row) for row in rows]
+
+
+def _record(row: Any) -> AuditRecord:
+    return AuditRecord(
+        id=row["id"],
+        ts=row["ts"].replace(tzinfo=timezone.utc),
+        correlation_id=row["correlation_id"],
+        user_id=row["user_id"],
+        role=row["role"],
+        plant=row["plant"],
+        equipment_id=row["equipment_id"],
+        method=row["method"],
+        route=row["route"],
+        path=row["path"],
+        status=row["status"],
+        latency_ms=row["latency_ms"],
+    )

@@ -1,0 +1,1 @@
+"""Configuration and cross-cutting plumbing of the service."""

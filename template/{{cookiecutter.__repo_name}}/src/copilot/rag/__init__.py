@@ -1,0 +1,1 @@
+"""Retrieval-augmented answers over the plant's maintenance documents."""

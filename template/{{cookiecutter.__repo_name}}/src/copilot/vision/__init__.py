@@ -1,0 +1,1 @@
+"""Inspection-image classification: synthetic data, the CNN, training and serving."""
