@@ -251,14 +251,18 @@ def judge(mutant: Mutant, result: LabResult, baseline_score: float) -> MutantOut
     return MutantOutcome(mutant, caught, result.score, baseline_score, not_failed, message)
 
 
-def run_mutant(
-    mutant: Mutant, reference: Path, lab: Lab, baseline_score: float, python: str | None = None
-) -> MutantOutcome:
-    """Apply ``mutant`` to a temporary copy of ``reference``, grade its lab and judge the result."""
+def grade_mutant(mutant: Mutant, reference: Path, lab: Lab, python: str | None = None) -> LabResult:
+    """Apply ``mutant`` to a temporary copy of ``reference`` and grade its lab."""
     from graders.engine.session import grade_labs  # local: session imports pytest machinery
 
     with tempfile.TemporaryDirectory(prefix=f"capstone-mutant-{mutant.id}-") as tmp:
         root = copy_reference(reference, Path(tmp) / "submission")
         apply(mutant, root)
-        report = grade_labs(root, [lab], python=python)
-    return judge(mutant, report.lab(lab.id), baseline_score)
+        return grade_labs(root, [lab], python=python, cacheable=True).lab(lab.id)
+
+
+def run_mutant(
+    mutant: Mutant, reference: Path, lab: Lab, baseline_score: float, python: str | None = None
+) -> MutantOutcome:
+    """Grade ``mutant`` (see ``grade_mutant``) and judge whether its lab's grader caught it."""
+    return judge(mutant, grade_mutant(mutant, reference, lab, python), baseline_score)

@@ -48,10 +48,7 @@ class Row:
 
 def score_item(result: LabResult) -> str:
     passed = result.counts.get(Status.PASSED.value, 0)
-    return (
-        f"{SCORE_PREFIX}{result.score:g}/{result.max_score:g} "
-        f"({passed} of {len(result.checks)} checks passed)"
-    )
+    return f"{SCORE_PREFIX}{result.score:g}/{result.max_score:g} ({passed} of {len(result.checks)} checks passed)"
 
 
 def merged_outputs(outputs: str, item: str) -> str:

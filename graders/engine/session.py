@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from graders.engine.cache import GradeCache
 from graders.engine.labs import Lab, load_catalog, select
 from graders.engine.model import GradeReport
 from graders.engine.plugin import GradingPlugin
@@ -117,19 +118,34 @@ def collect_checks(labs: list[Lab]) -> dict[str, list[tuple[str, CheckSpec]]]:
 
 
 def grade_labs(
-    submission: Path, labs: list[Lab], python: str | None = None, quiet: bool = True, jobs: int = 1
+    submission: Path,
+    labs: list[Lab],
+    python: str | None = None,
+    quiet: bool = True,
+    jobs: int = 1,
+    cacheable: bool = False,
 ) -> GradeReport:
     """Grade ``labs`` over ``submission`` and return the report (labs without a grader show a note).
 
     With ``jobs`` > 1 the labs are graded side by side in worker processes (see ``parallel``).
+    ``cacheable``: the caller grades an unmodified environment (reference, starter, mutants), so the
+    kit's test cache may answer when it is switched on (see ``cache``).
     """
     root = submission.absolute()
     if not root.is_dir():
         raise EngineError(f"{submission}: not a folder; pass the path of the capstone repository to grade")
+    cache = GradeCache.from_env() if cacheable else None
+    if cache is not None:
+        return _grade_cached(cache, root, labs, python, quiet)
     if jobs > 1 and len(labs) > 1:
         from graders.engine.parallel import grade_labs_parallel
 
         return grade_labs_parallel(root, labs, python, jobs)
+    return _grade_uncached(root, labs, python, quiet)
+
+
+def _grade_uncached(root: Path, labs: list[Lab], python: str | None, quiet: bool) -> GradeReport:
+    """One pytest session over the selected labs' suites, in this process."""
     plugin = GradingPlugin(root, labs, python)
     runnable = [(lab, lab.grader_dir()) for lab in labs]
     grader_dirs = [d for _, d in runnable if d is not None]
@@ -149,6 +165,19 @@ def grade_labs(
                 f"pytest could not run the grader suites (exit {int(code)}):\n{output.getvalue()[-2000:]}"
             )
     return plugin.report()
+
+
+def _grade_cached(cache: GradeCache, root: Path, labs: list[Lab], python: str | None, quiet: bool) -> GradeReport:
+    """Lab by lab through the kit's test cache (see ``cache``): identical trees are graded once."""
+    results = []
+    for lab in labs:
+        with cache.entry(cache.key(root, lab, python)) as entry:
+            result = cache.read(entry)
+            if result is None:
+                result = _grade_uncached(root, [lab], python, quiet).lab(lab.id)
+                cache.write(entry, result)
+        results.append(result)
+    return GradeReport(labs=results, submission=str(root))
 
 
 def grade(

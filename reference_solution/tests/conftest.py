@@ -66,10 +66,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "lab(id): exercises the deliverable of a lab (e.g. lab02)")
     config.addinivalue_line("markers", "postgres: needs a PostgreSQL server (initdb and pg_ctl)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "services: starts real servers (Redis, the Pub/Sub emulator, sshd)")
+
+
+# Tests in these folders start real servers; `-m "not services"` runs everything else quickly.
+SERVICE_TEST_DIRS = ("jobs", "edge")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).parent
     for item in items:
+        if item.path.relative_to(tests_dir).parts[0] in SERVICE_TEST_DIRS:
+            item.add_marker(pytest.mark.services)
         marker = item.get_closest_marker("lab")
         lab = marker.args[0] if marker and marker.args else None
         if lab in UNFINISHED_LABS:

@@ -49,11 +49,12 @@ def reference_grades() -> dict[str, LabResult]:
 
 @pytest.fixture(scope="session")
 def reference_grade(
-    reference_grades: dict[str, LabResult], grade_lab: Callable[[Path, str], LabResult]
+    reference_grades: dict[str, LabResult], lab_catalog: dict[str, Lab]
 ) -> Callable[[str], LabResult]:
     def _get(lab_id: str) -> LabResult:
         if lab_id not in reference_grades:
-            reference_grades[lab_id] = grade_lab(REFERENCE, lab_id)
+            report = grade_labs(REFERENCE, [lab_catalog[lab_id]], cacheable=True)
+            reference_grades[lab_id] = report.lab(lab_id)
         return reference_grades[lab_id]
 
     return _get

@@ -120,12 +120,9 @@ def test_mutant_is_caught(
     mutant: mutants.Mutant,
     reference_root: Path,
     reference_grade: Callable[[str], LabResult],
-    grade_lab: Callable[[Path, str], LabResult],
-    tmp_path: Path,
+    lab_catalog: dict[str, Lab],
 ) -> None:
-    root = _copy(reference_root, tmp_path / "submission")
-    mutants.apply(mutant, root)
-    result = grade_lab(root, LAB)
+    result = mutants.grade_mutant(mutant, reference_root, lab_catalog[LAB])
     outcome = mutants.judge(mutant, result, reference_grade(LAB).score)
     assert outcome.caught, f"{mutant.id}: {outcome.message}\n{failure_report(result)}"
     if mutant.id in FEEDBACK:

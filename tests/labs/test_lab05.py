@@ -45,10 +45,8 @@ def test_schema_check_says_actionlint_was_not_run(reference_grade: Callable[[str
 
 @pytest.fixture(scope="module")
 def graded_mutant(
-    tmp_path_factory: pytest.TempPathFactory,
     reference_root: Path,
     lab_catalog: dict[str, Lab],
-    grade_lab: Callable[[Path, str], LabResult],
 ) -> Callable[[str], LabResult]:
     """Lab 05 graded on the reference with one mutant applied (cached: the feedback tests reuse it)."""
     known = {m.id: m for m in mutants.load_mutants(lab_catalog[LAB])}
@@ -56,9 +54,7 @@ def graded_mutant(
 
     def _grade(mutant_id: str) -> LabResult:
         if mutant_id not in cache:
-            root = mutants.copy_reference(reference_root, tmp_path_factory.mktemp(mutant_id) / "submission")
-            mutants.apply(known[mutant_id], root)
-            cache[mutant_id] = grade_lab(root, LAB)
+            cache[mutant_id] = mutants.grade_mutant(known[mutant_id], reference_root, lab_catalog[LAB])
         return cache[mutant_id]
 
     return _grade
