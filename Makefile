@@ -27,7 +27,7 @@ demo: setup
 # The kit's suites on two workers (they share one grade cache: see ARCHITECTURE.md), then the
 # reference solution's own suite from inside it (both test folders are packages named `tests`).
 test: setup
-	$(BIN)/python -m pytest tests -q -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest tests -q -n 2 -p no:cacheprovider --durations=25
 	cd reference_solution && ../$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-fast: setup

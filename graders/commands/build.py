@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--kit", type=Path, default=build.KIT_ROOT, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
+
+
+def ignored_by_git(kit: Path) -> list[str]:
+    """Template files that git would leave out of a commit (a .gitignore inside template/ matches them).
+
+    The template's own .gitignore (e.g. ``.env.*``) also applies to the kit's checkout, so a file such
+    as ``.env.example.jinja`` is silently missing from a clone unless it is added with ``git add -f``.
+    """
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--", "template"],
+            cwd=kit,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if listed.returncode != 0:  # not a git checkout
+        return []
+    return [line for line in listed.stdout.splitlines() if "__pycache__/" not in line and not line.endswith(".pyc")]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,4 +81,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     changed = build.write(args.kit, result)
     print(f"built template/ ({build.summary(result)}) in {elapsed:.2f} s; {len(changed)} path(s) changed")
+    ignored = ignored_by_git(args.kit)
+    if ignored:
+        print(
+            f"capstone: warning: git ignores {len(ignored)} template file(s), so a commit would leave them out; "
+            "add them with `git add -f`:",
+            file=sys.stderr,
+        )
+        for rel in ignored:
+            print(f"  {rel}", file=sys.stderr)
     return 0

@@ -142,10 +142,7 @@ class GateRunner:
             )
         self.python = python
         self.workdir = workdir
-        for rel in submission.glob("**", under="scripts"):
-            target = workdir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(submission.read_bytes(rel))
+        submission.copy_folder_to("scripts", workdir)
         self._runs: dict[str, GateRun] = {}
 
     def run(self, case: GateCase) -> GateRun:

@@ -9,8 +9,10 @@ so the runs cannot disturb each other and can go in parallel.
 from __future__ import annotations
 
 import re
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from graders.lab06 import standin
 from graders.lab06.plant_data import PlantData
@@ -93,10 +95,11 @@ class SmokeRun:
 
 def run_scenario(submission: Submission, python: str, data: PlantData, scenario: Scenario) -> SmokeRun:
     server = standin.StandIn(data, scenario.fault)
-    with standin.running(server) as base_url:
+    with tempfile.TemporaryDirectory(prefix="capstone-smoke-") as scratch, standin.running(server) as base_url:
+        workdir = submission.copy_folder_to("scripts", Path(scratch))  # the script runs outside the submission
         result = run(
             [python, SCRIPT],
-            cwd=submission.root,
+            cwd=workdir,
             env={"COPILOT_BASE_URL": base_url, "COPILOT_TOKEN": server.mint_token(), "COPILOT_PLANT": data.plant},
             timeout=RUN_TIMEOUT_S,
             raise_on_timeout=False,

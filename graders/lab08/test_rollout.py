@@ -1,7 +1,8 @@
 """Lab assignment, part 2: the student's scripts/rollout_status.py against kubectl's rules.
 
 The script is student code: it runs only through graders.sdk.run, with the student's interpreter,
-a timeout and a scrubbed environment, on fixtures kept in this grader (fixtures/rollout/).
+a timeout and a scrubbed environment, on fixtures kept in this grader (fixtures/rollout/), from a
+scratch copy of ``scripts/`` (nothing it writes lands in the submission).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+
+import pytest
 
 from graders.lab08 import rollout_cases
 from graders.lab08.rollout_cases import FAKE_KUBECTL, SCRIPT, Case
@@ -23,18 +26,24 @@ def _require_script(submission: Submission) -> None:
         fail(f"{SCRIPT} is missing: write the rollout status script (see the lab's deliverables)", SCRIPT)
 
 
-def _run_case(submission: Submission, python: str, case: Case) -> ProcessResult:
+@pytest.fixture(scope="module")
+def scripts_copy(submission: Submission, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the student's script runs: a scratch copy of scripts/ (empty when the folder is missing)."""
+    return submission.copy_folder_to("scripts", tmp_path_factory.mktemp("rollout"))
+
+
+def _run_case(workdir: Path, python: str, case: Case) -> ProcessResult:
     text = case.file.read_text(encoding="utf-8")
     if case.stdin:
         return run(
             [python, SCRIPT],
-            cwd=submission.root,
+            cwd=workdir,
             stdin=text,
             timeout=RUN_TIMEOUT_S,
             label=f"{SCRIPT} < {case.file.name}",
         )
     return run(
-        [python, SCRIPT, str(case.file)], cwd=submission.root, timeout=RUN_TIMEOUT_S, label=f"{SCRIPT} {case.file.name}"
+        [python, SCRIPT, str(case.file)], cwd=workdir, timeout=RUN_TIMEOUT_S, label=f"{SCRIPT} {case.file.name}"
     )
 
 
@@ -53,10 +62,12 @@ def _shown(result: ProcessResult) -> str:
     assignment=True,
     timeout=180,
 )
-def test_rollout_verdicts(submission: Submission, student_python: str, checklist: Checklist) -> None:
+def test_rollout_verdicts(
+    submission: Submission, student_python: str, scripts_copy: Path, checklist: Checklist
+) -> None:
     _require_script(submission)
     for case in rollout_cases.cases():
-        result = _run_case(submission, student_python, case)
+        result = _run_case(scripts_copy, student_python, case)
         verdict = rollout_cases.verdict_of(result.stdout)
         how = "on standard input" if case.stdin else "as a file"
         checklist.require(
@@ -73,15 +84,17 @@ def test_rollout_verdicts(submission: Submission, student_python: str, checklist
     section=SECTION,
     assignment=True,
 )
-def test_rollout_malformed_input(submission: Submission, student_python: str, checklist: Checklist) -> None:
+def test_rollout_malformed_input(
+    submission: Submission, student_python: str, scripts_copy: Path, checklist: Checklist
+) -> None:
     _require_script(submission)
     case = rollout_cases.malformed()
     attempts = [
         (
             f"{case.file.name} (kubectl output cut off)",
-            run([student_python, SCRIPT, str(case.file)], cwd=submission.root, timeout=RUN_TIMEOUT_S),
+            run([student_python, SCRIPT, str(case.file)], cwd=scripts_copy, timeout=RUN_TIMEOUT_S),
         ),
-        ("empty standard input", run([student_python, SCRIPT], cwd=submission.root, stdin="", timeout=RUN_TIMEOUT_S)),
+        ("empty standard input", run([student_python, SCRIPT], cwd=scripts_copy, stdin="", timeout=RUN_TIMEOUT_S)),
     ]
     for what, result in attempts:
         crashed = "Traceback (most recent call last)" in result.stderr
@@ -101,7 +114,9 @@ def test_rollout_malformed_input(submission: Submission, student_python: str, ch
     assignment=True,
     timeout=120,
 )
-def test_rollout_watch(submission: Submission, student_python: str, tmp_path: Path, checklist: Checklist) -> None:
+def test_rollout_watch(
+    submission: Submission, student_python: str, scripts_copy: Path, tmp_path: Path, checklist: Checklist
+) -> None:
     _require_script(submission)
     for case in rollout_cases.watch_cases():
         state = tmp_path / case.id
@@ -109,7 +124,7 @@ def test_rollout_watch(submission: Submission, student_python: str, tmp_path: Pa
         command = shlex.join([sys.executable, str(FAKE_KUBECTL), str(state), *map(str, case.sequence)])
         result = run(
             [student_python, SCRIPT, "--watch", command, "--interval", "0.05", "--timeout", "15"],
-            cwd=submission.root,
+            cwd=scripts_copy,
             timeout=30,
             raise_on_timeout=False,
             label=f"{SCRIPT} --watch",

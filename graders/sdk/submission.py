@@ -260,6 +260,17 @@ class Submission:
         """Relative paths matching a glob pattern (``**`` crosses folders), e.g. ``k8s/**/*.yaml``."""
         return [p for p in self.walk(under) if _glob_match(p, pattern)]
 
+    def copy_folder_to(self, under: str, dest: Path) -> Path:
+        """Copy the files under one folder (e.g. ``scripts``) into ``dest``, read through the size cap.
+
+        Student programs run there, never in the submission: what they write cannot touch the student's files.
+        """
+        for rel in self.walk(under):
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.read_bytes(rel))
+        return dest
+
     def copy_to(self, dest: Path, ignore: frozenset[str] = IGNORED_DIRS) -> Path:
         """Copy the submission into ``dest`` (a scratch copy that student programs may write to).
 

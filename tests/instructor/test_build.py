@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from graders.cli import main
+from graders.commands.build import ignored_by_git
 from graders.instructor import build, copier_config
 
 from .conftest import KIT, MakeKit
@@ -331,3 +332,16 @@ def test_lines_too_long_for_long_answers_are_warned_about(
     ]
     assert main(["build", "--kit", str(kit)]) == 0
     assert "capstone: warning: reference_solution/src/settings.py:1:" in capsys.readouterr().err
+
+
+def test_template_files_that_git_would_ignore_are_named(tmp_path: Path) -> None:
+    """A .gitignore inside template/ (the student's own) must not silently drop a template file."""
+    project = tmp_path / "template" / "{{project}}"
+    project.mkdir(parents=True)
+    (project / ".gitignore").write_text(".env.*\n!.env.example\n")
+    (project / ".env.example.jinja").write_text("COPILOT_PLANT={{ plant_code }}\n")
+    (project / "README.md").write_text("hi\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert ignored_by_git(tmp_path) == ["template/{{project}}/.env.example.jinja"]
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-f", "template"], check=True)
+    assert ignored_by_git(tmp_path) == []

@@ -24,20 +24,6 @@ from graders.sdk import Submission
 from tests.labs.conftest import KIT_ROOT, failure_report, mutant_params
 
 LAB = "lab01"
-# The checks that read the tracking stores; their durations add up to the grader's MLflow part.
-MLFLOW_CHECKS = {
-    "lab01.training_run_logged",
-    "lab01.dataset_version_logged",
-    "lab01.artifacts_logged",
-    "lab01.model_registered",
-    "lab01.version_tags",
-    "lab01.champion_meets_threshold",
-    "lab01.weak_run_not_promoted",
-    "lab01.worse_run_keeps_champion",
-    "lab01.release_script",
-}
-# Generous on a shared two-core machine under load (the figure is printed; see the closing note).
-MLFLOW_BUDGET_S = 90.0
 GIT_ENV = {**scenario.GIT_ENV, "HOME": "/nonexistent", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
 
 
@@ -82,14 +68,6 @@ def test_reference_scores_full_marks(reference_grade: Callable[[str], LabResult]
     assert result.score == result.max_score == 100, failure_report(result)
     assert all(c.status is Status.PASSED for c in result.checks), failure_report(result)
 
-
-def test_mlflow_part_runs_within_its_budget(reference_grade: Callable[[str], LabResult]) -> None:
-    result = reference_grade(LAB)
-    mlflow_s = sum(c.duration_s for c in result.checks if c.id in MLFLOW_CHECKS)
-    print(f"\nlab01 on the reference: MLflow part {mlflow_s:.1f} s, whole lab {result.duration_s:.1f} s")
-    assert mlflow_s < MLFLOW_BUDGET_S
-    static_s = result.duration_s - mlflow_s
-    assert static_s < 10, f"the checks without MLflow took {static_s:.1f} s"
 
 
 # Phrases each mutant's feedback must contain (what was expected, where, how to fix it).

@@ -27,9 +27,6 @@ def test_reference_scores_full_marks(reference_grade: Callable[[str], LabResult]
     assert result.score == result.max_score == 100, failure_report(result)
 
 
-def test_reference_grades_in_a_few_seconds(reference_grade: Callable[[str], LabResult]) -> None:
-    assert reference_grade(LAB).duration_s < 10
-
 
 @pytest.mark.parametrize("mutant", mutant_params(LAB))
 def test_mutant_is_caught(
