@@ -24,11 +24,19 @@ system-deps:
 demo: setup
 	$(BIN)/python scripts/demo.py
 
-# The kit's suites on two workers (they share one grade cache: see ARCHITECTURE.md), then the
-# reference solution's own suite from inside it (both test folders are packages named `tests`).
+# The kit's suites on two workers, sharing one grade cache (graders.engine.cache, see ARCHITECTURE.md);
+# then the full `capstone verify` test, after them, so it reads the grades they made instead of
+# grading every mutant again; then the reference solution's own suite from inside it (both test
+# folders are packages named `tests`).
+GRADE_CACHE := $(CURDIR)/.grade-cache
+VERIFY_TEST := tests/instructor/test_verify.py::test_capstone_verify_passes_on_this_kit
 test: setup
-	$(BIN)/python -m pytest tests -q -n 2 -p no:cacheprovider --durations=25
-	cd reference_solution && ../$(BIN)/python -m pytest -q -p no:cacheprovider
+	rm -rf $(GRADE_CACHE)
+	CAPSTONE_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest tests -q -n 2 -p no:cacheprovider \
+	  --durations=25 --deselect $(VERIFY_TEST)
+	CAPSTONE_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest $(VERIFY_TEST) -q -p no:cacheprovider --durations=1
+	rm -rf $(GRADE_CACHE)
+	cd reference_solution && ../$(BIN)/python -m pytest -q -p no:cacheprovider --durations=10
 
 test-fast: setup
 	$(BIN)/python -m pytest tests -q -n 2 -m "not slow"
@@ -45,4 +53,4 @@ bench: setup
 	$(BIN)/python benchmarks/grading_bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo .grade-cache

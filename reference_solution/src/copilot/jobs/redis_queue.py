@@ -157,8 +157,9 @@ class RedisJobQueue(JobQueue):
             return
         finally:
             keepalive.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keepalive
+            # wait() neither raises the keepalive's CancelledError nor swallows a cancellation of this
+            # task (suppressing CancelledError here would, and the consumer would never stop).
+            await asyncio.wait({keepalive})
         await self._ack(entry_id)
 
     async def _keep_claimed(self, entry_id: str) -> None:

@@ -148,9 +148,8 @@ class VisionClassifier:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # gather() collects the tasks' CancelledError and errors, but still lets a cancellation of close() through.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
     # -- inference -----------------------------------------------------------------------------

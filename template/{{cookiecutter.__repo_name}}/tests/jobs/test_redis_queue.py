@@ -113,6 +113,37 @@ async def test_a_slow_healthy_job_is_not_taken_over(redis_url: str, unique_name:
     await other.close()
 
 
+async def test_a_consumer_cancelled_while_a_job_finishes_stops(
+    redis_url: str, unique_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shutdown right as a job completes: the consumer must stop, not swallow the cancellation."""
+    queue = make_queue(redis_url, unique_name, "a")
+    handled = asyncio.Event()
+
+    async def keepalive_slow_to_stop(self: RedisJobQueue, entry_id: str) -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.3)  # its XCLAIM still in flight when the job ends
+            raise
+
+    async def handler(message: JobMessage) -> None:
+        await asyncio.sleep(0.05)  # the keepalive starts
+        handled.set()
+
+    monkeypatch.setattr(RedisJobQueue, "_keep_claimed", keepalive_slow_to_stop)
+    await queue.publish(JobMessage(job_id="job-1", kind="maintenance_history"))
+    task = asyncio.create_task(queue.consume(handler))
+    with anyio.fail_after(10):
+        await handled.wait()
+    await asyncio.sleep(0.1)  # the consumer is now waiting for the keepalive to stop
+    task.cancel()
+    with anyio.fail_after(5):
+        await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled()
+    await queue.close()
+
+
 async def test_poison_message_goes_to_the_dead_letter_stream(redis_url: str, unique_name: str) -> None:
     queue = make_queue(redis_url, unique_name, "a", claim_idle_s=0.1, max_deliveries=2)
     calls: list[int] = []

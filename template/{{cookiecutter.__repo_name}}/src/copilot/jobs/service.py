@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
 import anyio
@@ -54,8 +53,7 @@ class JobService:
     async def close(self) -> None:
         for task in self._consumers:
             task.cancel()
-        for task in self._consumers:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # gather() collects the tasks' CancelledError and errors, but still lets a cancellation of close() through.
+        await asyncio.gather(*self._consumers, return_exceptions=True)
         self._consumers = []
         await self.queue.close()
