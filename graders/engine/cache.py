@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from filelock import FileLock
@@ -27,10 +27,14 @@ ENV = "CAPSTONE_GRADE_CACHE"
 SKIP_DIRS = frozenset({".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 
 
-def _digest_tree(root: Path, digest: hashlib._Hash) -> None:
+Ignore = Callable[[str, list[str]], Iterable[str]]  # shutil.copytree's ``ignore``
+
+
+def _digest_tree(root: Path, digest: hashlib._Hash, ignore: Ignore | None = None) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(filenames):
+        skipped = set(ignore(dirpath, dirnames + filenames)) if ignore is not None else set()
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d not in skipped)
+        for name in sorted(n for n in filenames if n not in skipped):
             path = Path(dirpath) / name
             digest.update(str(path.relative_to(root)).encode() + b"\0")
             if path.is_symlink():
@@ -49,9 +53,13 @@ class GradeCache:
         value = os.environ.get(ENV)
         return cls(Path(value)) if value else None
 
-    def key(self, submission: Path, lab: Lab, python: str | None) -> str:
-        digest = hashlib.sha256(f"{lab.id}\0{python or ''}\0".encode())
-        _digest_tree(submission, digest)
+    def key(
+        self, submission: Path, lab: Lab, python: str | None, ignore: Ignore | None = None, variant: str = ""
+    ) -> str:
+        """The entry of ``lab`` graded on ``submission``; ``variant`` names edits applied to a copy of it
+        (a mutant), so the copy need not be made to find its entry."""
+        digest = hashlib.sha256(f"{lab.id}\0{python or ''}\0{variant}\0".encode())
+        _digest_tree(submission, digest, ignore)
         grader = lab.grader_dir()
         if grader is not None:
             _digest_tree(grader, digest)

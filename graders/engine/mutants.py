@@ -251,14 +251,38 @@ def judge(mutant: Mutant, result: LabResult, baseline_score: float) -> MutantOut
     return MutantOutcome(mutant, caught, result.score, baseline_score, not_failed, message)
 
 
-def grade_mutant(mutant: Mutant, reference: Path, lab: Lab, python: str | None = None) -> LabResult:
-    """Apply ``mutant`` to a temporary copy of ``reference`` and grade its lab."""
+def fingerprint(mutant: Mutant) -> str:
+    """What a mutant changes, as text: equal for equal edits (the grade cache's key for its copy)."""
+    edits = [{"file": e.file, "kind": e.kind, "args": e.args} for e in mutant.edits]
+    return json.dumps({"mutant": f"{mutant.lab}/{mutant.id}", "edits": edits}, sort_keys=True, default=str)
+
+
+def _grade_copy(mutant: Mutant, reference: Path, lab: Lab, python: str | None) -> LabResult:
     from graders.engine.session import grade_labs  # local: session imports pytest machinery
 
     with tempfile.TemporaryDirectory(prefix=f"capstone-mutant-{mutant.id}-") as tmp:
         root = copy_reference(reference, Path(tmp) / "submission")
         apply(mutant, root)
-        return grade_labs(root, [lab], python=python, cacheable=True).lab(lab.id)
+        return grade_labs(root, [lab], python=python).lab(lab.id)
+
+
+def grade_mutant(mutant: Mutant, reference: Path, lab: Lab, python: str | None = None) -> LabResult:
+    """Apply ``mutant`` to a temporary copy of ``reference`` and grade its lab.
+
+    Under the kit's test cache (``graders.engine.cache``) the entry is looked up from the reference and
+    the mutant's edits before any copy is made: copying the reference costs more than a cached grade.
+    """
+    from graders.engine.cache import GradeCache
+
+    cache = GradeCache.from_env()
+    if cache is None:
+        return _grade_copy(mutant, reference, lab, python)
+    with cache.entry(cache.key(reference, lab, python, ignore=COPY_IGNORE, variant=fingerprint(mutant))) as entry:
+        result = cache.read(entry)
+        if result is None:
+            result = _grade_copy(mutant, reference, lab, python)
+            cache.write(entry, result)
+    return result
 
 
 def run_mutant(

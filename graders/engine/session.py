@@ -20,7 +20,7 @@ import pytest
 
 from graders.engine.cache import GradeCache
 from graders.engine.labs import Lab, load_catalog, select
-from graders.engine.model import GradeReport
+from graders.engine.model import GradeReport, LabResult
 from graders.engine.plugin import GradingPlugin
 from graders.sdk.checks import CheckSpec
 
@@ -136,7 +136,7 @@ def grade_labs(
         raise EngineError(f"{submission}: not a folder; pass the path of the capstone repository to grade")
     cache = GradeCache.from_env() if cacheable else None
     if cache is not None:
-        return _grade_cached(cache, root, labs, python, quiet)
+        return _grade_cached(cache, root, labs, python, quiet, jobs)
     if jobs > 1 and len(labs) > 1:
         from graders.engine.parallel import grade_labs_parallel
 
@@ -167,17 +167,35 @@ def _grade_uncached(root: Path, labs: list[Lab], python: str | None, quiet: bool
     return plugin.report()
 
 
-def _grade_cached(cache: GradeCache, root: Path, labs: list[Lab], python: str | None, quiet: bool) -> GradeReport:
-    """Lab by lab through the kit's test cache (see ``cache``): identical trees are graded once."""
-    results = []
-    for lab in labs:
-        with cache.entry(cache.key(root, lab, python)) as entry:
-            result = cache.read(entry)
-            if result is None:
-                result = _grade_uncached(root, [lab], python, quiet).lab(lab.id)
-                cache.write(entry, result)
-        results.append(result)
-    return GradeReport(labs=results, submission=str(root))
+def _grade_cached(
+    cache: GradeCache, root: Path, labs: list[Lab], python: str | None, quiet: bool, jobs: int = 1
+) -> GradeReport:
+    """Through the kit's test cache (see ``cache``): identical trees are graded once per lab.
+
+    The entries of the labs still to grade stay locked (in key order: no deadlock between workers)
+    while they are graded, together and side by side when ``jobs`` > 1.
+    """
+    keys = {lab.id: cache.key(root, lab, python) for lab in labs}
+    found: dict[str, LabResult] = {}
+    with contextlib.ExitStack() as locks:
+        in_key_order = sorted(keys.items(), key=lambda item: item[1])
+        entries = {lab_id: locks.enter_context(cache.entry(key)) for lab_id, key in in_key_order}
+        for lab in labs:
+            hit = cache.read(entries[lab.id])
+            if hit is not None:
+                found[lab.id] = hit
+        missing = [lab for lab in labs if lab.id not in found]
+        if missing:
+            if jobs > 1 and len(missing) > 1:
+                from graders.engine.parallel import grade_labs_parallel
+
+                fresh = grade_labs_parallel(root, missing, python, jobs)
+            else:
+                fresh = _grade_uncached(root, missing, python, quiet)
+            for lab in missing:
+                found[lab.id] = fresh.lab(lab.id)
+                cache.write(entries[lab.id], found[lab.id])
+    return GradeReport(labs=[found[lab.id] for lab in labs], submission=str(root))
 
 
 def grade(

@@ -182,8 +182,8 @@ def verify(
         starter_root = render.render_copier(src, Path(tmp) / "starter", {})  # as a student gets it, git included
         if not graded:
             return result
-        reference_report = grade_labs(reference_root, graded, cacheable=True)
-        starter_report = grade_labs(starter_root, graded, cacheable=True)
+        reference_report = grade_labs(reference_root, graded, jobs=jobs, cacheable=True)
+        starter_report = grade_labs(starter_root, graded, jobs=jobs, cacheable=True)
     for lab in graded:
         verdict = verdicts[lab.id]
         verdict.assignment_checks = assignment_checks(lab)

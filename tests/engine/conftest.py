@@ -26,6 +26,11 @@ def fixture_labs() -> list[Lab]:
     return load_catalog(FIXTURE_LABS)
 
 
+@pytest.fixture(scope="session")
+def lab01(fixture_labs: list[Lab]) -> Lab:
+    return next(lab for lab in fixture_labs if lab.id == "lab01")
+
+
 @pytest.fixture
 def grade(fixture_labs: list[Lab]) -> Callable[..., GradeReport]:
     def _grade(root: Path, labs: list[str] | None = None) -> GradeReport:

@@ -16,11 +16,6 @@ from .conftest import SUBMISSIONS
 
 
 @pytest.fixture(scope="module")
-def lab01(fixture_labs: list[Lab]) -> Lab:
-    return next(lab for lab in fixture_labs if lab.id == "lab01")
-
-
-@pytest.fixture(scope="module")
 def baseline(lab01: Lab) -> float:
     from graders.engine.session import grade_labs
 
