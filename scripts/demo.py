@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from graders.reports.formatting import points
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / ".demo"
 STARTER = DEMO / "starter"
@@ -43,8 +45,8 @@ def main() -> int:
     starter = json.loads((DEMO / "starter.json").read_text())
     reference = json.loads((DEMO / "reference.json").read_text())
     print("\n=== Summary")
-    print(f"  starter:   {starter['score']:g} / {starter['max_score']:g} points")
-    print(f"  reference: {reference['score']:g} / {reference['max_score']:g} points")
+    print(f"  starter:   {points(starter['score'])} / {points(starter['max_score'])} points")
+    print(f"  reference: {points(reference['score'])} / {points(reference['max_score'])} points")
     print(f"  JSON reports: {DEMO.relative_to(ROOT)}/starter.json, {DEMO.relative_to(ROOT)}/reference.json")
     return 0
 
