@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,24 +37,23 @@ def graded_calls(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-def _copy(tmp_path: Path, name: str) -> Path:
-    return Path(shutil.copytree(SUBMISSIONS / "good", tmp_path / name))
+Copy = Callable[..., Path]
 
 
 def test_an_identical_tree_is_graded_once(
-    lab01: Lab, tmp_path: Path, cache_dir: Path, graded_calls: list[Path]
+    lab01: Lab, submission_copy: Copy, cache_dir: Path, graded_calls: list[Path]
 ) -> None:
-    first = grade_labs(_copy(tmp_path, "a"), [lab01], cacheable=True)
-    second = grade_labs(_copy(tmp_path, "b"), [lab01], cacheable=True)  # same content, another folder
+    first = grade_labs(submission_copy("good", "a"), [lab01], cacheable=True)
+    second = grade_labs(submission_copy("good", "b"), [lab01], cacheable=True)  # same content, another folder
     assert len(graded_calls) == 1
     assert scores(first) == scores(second)
 
 
 def test_one_changed_byte_is_graded_again(
-    lab01: Lab, tmp_path: Path, cache_dir: Path, graded_calls: list[Path]
+    lab01: Lab, submission_copy: Copy, cache_dir: Path, graded_calls: list[Path]
 ) -> None:
-    grade_labs(_copy(tmp_path, "a"), [lab01], cacheable=True)
-    changed = _copy(tmp_path, "b")
+    grade_labs(submission_copy("good", "a"), [lab01], cacheable=True)
+    changed = submission_copy("good", "b")
     config = changed / "config.yaml"
     config.write_text(config.read_text() + " ")
     grade_labs(changed, [lab01], cacheable=True)
@@ -62,11 +61,11 @@ def test_one_changed_byte_is_graded_again(
 
 
 def test_nothing_is_cached_without_the_switch(
-    lab01: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, graded_calls: list[Path]
+    lab01: Lab, submission_copy: Copy, monkeypatch: pytest.MonkeyPatch, graded_calls: list[Path]
 ) -> None:
     monkeypatch.delenv(ENV, raising=False)
     assert GradeCache.from_env() is None
-    root = _copy(tmp_path, "a")
+    root = submission_copy("good", "a")
     grade_labs(root, [lab01], cacheable=True)
     grade_labs(root, [lab01], cacheable=True)
     assert len(graded_calls) == 2

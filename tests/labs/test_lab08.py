@@ -46,7 +46,7 @@ def test_every_check_is_named_by_a_mutant(
     assert len(mutants.load_mutants(lab_catalog[LAB])) >= 8
 
 
-def _starter(reference_root: Path, lab: Lab, dest: Path) -> Path:
+def _copy_graded_paths(reference_root: Path, dest: Path) -> Path:
     for part in GRADED_PATHS:
         source, target = reference_root / part, dest / part
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +54,11 @@ def _starter(reference_root: Path, lab: Lab, dest: Path) -> Path:
             shutil.copytree(source, target)
         else:
             shutil.copy2(source, target)
+    return dest
+
+
+def _starter(reference_root: Path, lab: Lab, dest: Path) -> Path:
+    _copy_graded_paths(reference_root, dest)
     for rel, replacement in lab.starters.items():
         path = dest / rel
         assert replacement is None, "lab08 has no whole-file starters"
@@ -108,11 +113,7 @@ def test_the_rollout_script_runs_outside_the_submission(
     reference_root: Path, grade_lab: Callable[[Path, str], LabResult], tmp_path: Path
 ) -> None:
     """A script that writes where it runs writes into the grader's scratch copy, never the student's repo."""
-    repo = tmp_path / "repo"
-    for part in GRADED_PATHS:
-        source, target = reference_root / part, repo / part
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, target)
+    repo = _copy_graded_paths(reference_root, tmp_path / "repo")
     script = repo / "scripts/rollout_status.py"
     text = script.read_text(encoding="utf-8")
     script.write_text(
