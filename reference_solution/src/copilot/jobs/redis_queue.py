@@ -96,6 +96,7 @@ class RedisJobQueue(JobQueue):
     async def consume(self, handler: Handler) -> None:
         """Handle messages until cancelled: first entries abandoned by dead consumers, then new ones."""
         while True:
+            _stop_if_cancelled()
             try:
                 await self._ensure_group()
                 entries = await self._claim_abandoned()
@@ -166,6 +167,7 @@ class RedisJobQueue(JobQueue):
         """Reset the entry's idle time while its job runs, so no other worker takes it over."""
         interval = max(self.claim_idle_ms / 3000, 0.2)
         while True:
+            _stop_if_cancelled()
             await asyncio.sleep(interval)
             with contextlib.suppress(RedisError, OSError):
                 await self.client().xclaim(self.stream, self.group, self.consumer, 0, [entry_id], justid=True)
@@ -201,6 +203,20 @@ class RedisJobQueue(JobQueue):
 
     def _where(self) -> str:
         return self.url.split("@")[-1]  # never log the password part of the URL
+
+
+def _stop_if_cancelled() -> None:
+    """Re-raise a cancellation that redis-py swallowed, so a stopping worker really stops.
+
+    redis-py can lose a ``CancelledError`` that arrives mid-command (a transaction pipeline is one
+    place: redis/redis-py#2028 and #2551 describe the family); the loop would then read jobs
+    forever and shutdown would hang. Python 3.11+ counts the cancellations a task has pending, so
+    the loop checks that count each turn; Python 3.10 has no such count and relies on the library.
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling():
+        raise asyncio.CancelledError
 
 
 def _text(value: bytes | str) -> str:

@@ -4,6 +4,8 @@ dead or failing consumer left behind, dead-lettering, and no takeover of a slow 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -29,7 +31,8 @@ async def consume_until(
                 await asyncio.sleep(0.05)
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        with anyio.fail_after(10):
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_message_is_acknowledged_after_the_handler_returns(redis_url: str, unique_name: str) -> None:
@@ -107,7 +110,8 @@ async def test_a_slow_healthy_job_is_not_taken_over(redis_url: str, unique_name:
     await asyncio.sleep(0.5)
     for task in (first, second):
         task.cancel()
-    await asyncio.gather(first, second, return_exceptions=True)
+    with anyio.fail_after(10):
+        await asyncio.gather(first, second, return_exceptions=True)
     assert runs == ["slow"]
     await slow.close()
     await other.close()
@@ -144,6 +148,34 @@ async def test_a_consumer_cancelled_while_a_job_finishes_stops(
     await queue.close()
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10 tasks do not count pending cancellations")
+async def test_a_consumer_stops_even_when_the_client_swallows_its_cancellation(
+    redis_url: str, unique_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """redis-py can lose a cancellation that lands mid-command; shutdown must not hang on it."""
+    queue = make_queue(redis_url, unique_name, "a")
+    acking = asyncio.Event()
+
+    async def ack_that_swallows_cancel(self: RedisJobQueue, entry_id: str) -> None:
+        acking.set()
+        with contextlib.suppress(asyncio.CancelledError):  # what redis-py's pipeline sometimes does
+            await asyncio.sleep(3600)
+
+    async def handler(message: JobMessage) -> None:
+        return None
+
+    monkeypatch.setattr(RedisJobQueue, "_ack", ack_that_swallows_cancel)
+    await queue.publish(JobMessage(job_id="job-1", kind="maintenance_history"))
+    task = asyncio.create_task(queue.consume(handler))
+    with anyio.fail_after(10):
+        await acking.wait()
+    task.cancel()
+    with anyio.fail_after(5):
+        await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled()
+    await queue.close()
+
+
 async def test_poison_message_goes_to_the_dead_letter_stream(redis_url: str, unique_name: str) -> None:
     queue = make_queue(redis_url, unique_name, "a", claim_idle_s=0.1, max_deliveries=2)
     calls: list[int] = []
@@ -165,7 +197,8 @@ async def test_poison_message_goes_to_the_dead_letter_stream(redis_url: str, uni
                 await asyncio.sleep(0.05)
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        with anyio.fail_after(10):
+            await asyncio.gather(task, return_exceptions=True)
     assert calls == [1, 2]
     assert await client.xlen(unique_name) == 0
     await queue.close()
