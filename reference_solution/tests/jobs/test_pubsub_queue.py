@@ -30,7 +30,8 @@ async def consume_until(
                 await asyncio.sleep(0.05)
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        with anyio.fail_after(30):  # the client library stops its streaming pull in a thread
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_publish_and_consume_with_ack_after_the_handler(pubsub_host: str, unique_name: str) -> None:
