@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from prometheus_client import REGISTRY
@@ -111,6 +113,28 @@ async def test_exception_counts_as_500_and_in_flight_returns_to_zero(client: htt
     assert (await client.get("/boom")).status_code == 500
     assert _requests("/boom", "GET", "500") == before + 1
     assert _sample("copilot_http_requests_in_flight") == 0
+
+
+@pytest.mark.anyio
+async def test_in_flight_counts_a_request_until_its_response_ends() -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(_: Request) -> Response:
+        entered.set()
+        await release.wait()
+        return PlainTextResponse("done")
+
+    app = Starlette(routes=[Route("/slow", slow)])
+    metrics.instrument(app, version="9.9.9", commit="abc1234")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://copilot.test") as client:
+        before = _sample("copilot_http_requests_in_flight")
+        pending = asyncio.create_task(client.get("/slow"))
+        with anyio.fail_after(10):
+            await entered.wait()
+        assert _sample("copilot_http_requests_in_flight") == before + 1
+        release.set()
+        assert (await pending).status_code == 200
+    assert _sample("copilot_http_requests_in_flight") == before
 
 
 @pytest.mark.anyio

@@ -357,11 +357,11 @@ class PrometheusMiddleware:
                 status = message["status"]
             await send(message)
 
-        HTTP_IN_FLIGHT.inc()
+        _IN_FLIGHT.enter()
         try:
             await self.app(scope, receive, send_and_record_status)
         finally:
-            HTTP_IN_FLIGHT.dec()
+            _IN_FLIGHT.leave()
             route = route_template(scope)
             requests, duration = self._series(route, method, status)
             requests.inc()
@@ -374,6 +374,39 @@ class PrometheusMiddleware:
 # -- /metrics -------------------------------------------------------------------------------------
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+# BEGIN SOLUTION lab04: (optional) a cheaper in-flight count than two locked gauge updates per request
+class _InFlightCounter:
+    """The requests this process is handling, behind HTTP_IN_FLIGHT.
+
+    In one process the event loop's thread is the only writer, so a plain integer read by the gauge
+    at scrape time does the job: a locked gauge update costs about 0.25 us, twice per request, a
+    tenth of the middleware's cost. With several worker processes (PROMETHEUS_MULTIPROC_DIR) the
+    gauge lives in shared files the scrape reads, so each request updates it directly.
+    """
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.shared = multiprocess_dir() is not None
+        if not self.shared:
+            HTTP_IN_FLIGHT.set_function(lambda: self.value)
+
+    def enter(self) -> None:
+        if self.shared:
+            HTTP_IN_FLIGHT.inc()
+        else:
+            self.value += 1
+
+    def leave(self) -> None:
+        if self.shared:
+            HTTP_IN_FLIGHT.dec()
+        else:
+            self.value -= 1
+
+
+_IN_FLIGHT = _InFlightCounter()
+# END SOLUTION
 
 
 def render_metrics(collectors: Iterable[Any] = ()) -> bytes:

@@ -304,6 +304,9 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+# TODO(lab04): (optional) a cheaper in-flight count than two locked gauge updates per request
+
+
 def render_metrics(collectors: Iterable[Any] = ()) -> bytes:
     """The text exposition of every metric: this process's, or all workers' in multi-process mode."""
     if multiprocess_dir():
