@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from copilot.audit.records import AuditQuery, AuditRecord
-from copilot.audit.store import AuditStore
+from copilot.audit.store import SQLITE_ROWS_PER_STATEMENT, AuditStore
 from copilot.core.database import create_db_engine, normalize_url
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
@@ -95,6 +95,27 @@ def test_round_trip_keeps_values_and_utc(store: AuditStore, plant: str, other_pl
         record.equipment_id,
         record.latency_ms,
     )
+
+
+def test_a_batch_larger_than_one_statement_is_written_whole(store: AuditStore) -> None:
+    """SQLite batches go in multi-row statements of SQLITE_ROWS_PER_STATEMENT rows: none may be lost."""
+    count = 2 * SQLITE_ROWS_PER_STATEMENT + 7
+    batch = [
+        AuditRecord(
+            correlation_id=f"bulk-{i:04d}",
+            method="GET",
+            route="/healthz",
+            path="/healthz",
+            status=200,
+            latency_ms=float(i),
+            ts=T0 + timedelta(seconds=i),
+        )
+        for i in range(count)
+    ]
+    store.write_many(batch)
+    total, page = store.query(AuditQuery(limit=count))
+    assert total == count
+    assert sorted((r.correlation_id, r.latency_ms) for r in page) == [(f"bulk-{i:04d}", float(i)) for i in range(count)]
 
 
 def test_ping(store: AuditStore) -> None:
