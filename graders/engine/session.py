@@ -137,6 +137,11 @@ def grade_labs(
     cache = GradeCache.from_env() if cacheable else None
     if cache is not None:
         return _grade_cached(cache, root, labs, python, quiet, jobs)
+    return _grade_fresh(root, labs, python, quiet, jobs)
+
+
+def _grade_fresh(root: Path, labs: list[Lab], python: str | None, quiet: bool, jobs: int) -> GradeReport:
+    """Grade without the cache: side by side in worker processes when ``jobs`` > 1 and labs > 1."""
     if jobs > 1 and len(labs) > 1:
         from graders.engine.parallel import grade_labs_parallel
 
@@ -186,12 +191,7 @@ def _grade_cached(
                 found[lab.id] = hit
         missing = [lab for lab in labs if lab.id not in found]
         if missing:
-            if jobs > 1 and len(missing) > 1:
-                from graders.engine.parallel import grade_labs_parallel
-
-                fresh = grade_labs_parallel(root, missing, python, jobs)
-            else:
-                fresh = _grade_uncached(root, missing, python, quiet)
+            fresh = _grade_fresh(root, missing, python, quiet, jobs)
             for lab in missing:
                 found[lab.id] = fresh.lab(lab.id)
                 cache.write(entries[lab.id], found[lab.id])

@@ -357,11 +357,11 @@ class PrometheusMiddleware:
                 status = message["status"]
             await send(message)
 
-        _IN_FLIGHT.enter()
+        _IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, send_and_record_status)
         finally:
-            _IN_FLIGHT.leave()
+            _IN_FLIGHT.dec()
             route = route_template(scope)
             requests, duration = self._series(route, method, status)
             requests.inc()
@@ -378,34 +378,26 @@ def multiprocess_dir() -> str | None:
 
 # BEGIN SOLUTION lab04: (optional) a cheaper in-flight count than two locked gauge updates per request
 class _InFlightCounter:
-    """The requests this process is handling, behind HTTP_IN_FLIGHT.
+    """The requests this process is handling, behind HTTP_IN_FLIGHT, for single-process serving.
 
-    In one process the event loop's thread is the only writer, so a plain integer read by the gauge
-    at scrape time does the job: a locked gauge update costs about 0.25 us, twice per request, a
-    tenth of the middleware's cost. With several worker processes (PROMETHEUS_MULTIPROC_DIR) the
-    gauge lives in shared files the scrape reads, so each request updates it directly.
+    The event loop's thread is then the only writer, so a plain integer read by the gauge at scrape
+    time does the job: a locked gauge update costs about 0.25 us, twice per request, a tenth of the
+    middleware's cost. With several worker processes (PROMETHEUS_MULTIPROC_DIR) the gauge lives in
+    shared files the scrape reads, so requests update the gauge itself.
     """
 
     def __init__(self) -> None:
         self.value = 0
-        self.shared = multiprocess_dir() is not None
-        if not self.shared:
-            HTTP_IN_FLIGHT.set_function(lambda: self.value)
+        HTTP_IN_FLIGHT.set_function(lambda: self.value)
 
-    def enter(self) -> None:
-        if self.shared:
-            HTTP_IN_FLIGHT.inc()
-        else:
-            self.value += 1
+    def inc(self) -> None:
+        self.value += 1
 
-    def leave(self) -> None:
-        if self.shared:
-            HTTP_IN_FLIGHT.dec()
-        else:
-            self.value -= 1
+    def dec(self) -> None:
+        self.value -= 1
 
 
-_IN_FLIGHT = _InFlightCounter()
+_IN_FLIGHT: Gauge | _InFlightCounter = HTTP_IN_FLIGHT if multiprocess_dir() else _InFlightCounter()
 # END SOLUTION
 
 

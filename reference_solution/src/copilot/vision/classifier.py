@@ -23,6 +23,7 @@ import anyio
 import numpy as np
 
 from common.logging import get_logger
+from copilot.core.tasks import stop_tasks
 from copilot.observability.metrics import observe_inference, set_model_info
 
 log = get_logger(__name__)
@@ -146,10 +147,7 @@ class VisionClassifier:
         return self.ready
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        # gather() collects the tasks' CancelledError and errors, but still lets a cancellation of close() through.
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(self._tasks)
         self._tasks = []
 
     # -- inference -----------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from copilot.core.tasks import stop_tasks
+
 if TYPE_CHECKING:
     from copilot.core.config import Settings
     from copilot.jobs.base import JobMessage, JobQueue
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
 HEARTBEAT_INTERVAL_S = 5.0
 HEARTBEAT_MAX_AGE_S = 60.0
 DRAIN_TIMEOUT_S = 100.0  # below compose's stop_grace_period of 2 minutes
-STOP_TIMEOUT_S = 10.0  # after the drain: what is left of the grace period
 
 
 @dataclass
@@ -118,26 +119,6 @@ async def _heartbeat(path: Path, consumers: list[asyncio.Task[None]]) -> None:
         if consumers and all(not task.done() for task in consumers):
             write_heartbeat(path)
         await asyncio.sleep(HEARTBEAT_INTERVAL_S)
-
-
-async def stop_tasks(tasks: list[asyncio.Task[Any]], timeout_s: float = STOP_TIMEOUT_S) -> bool:
-    """Cancel ``tasks`` and wait for them, cancelling again each second; False if some never stopped.
-
-    One ``cancel()`` is not a guarantee: a client library can lose a cancellation that lands
-    mid-command (redis-py can: redis/redis-py#2028), and the worker would then hang on SIGTERM
-    until the orchestrator kills it. A repeated cancel lands elsewhere and stops the task.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    pending = {task for task in tasks if not task.done()}
-    while pending and loop.time() < deadline:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=min(1.0, max(deadline - loop.time(), 0.0)))
-    for task in tasks:
-        if task.done() and not task.cancelled():
-            task.exception()  # retrieved: a crash was already reported by the caller
-    return not pending
 
 
 async def run_worker(

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from copilot.worker import stop_tasks
+from copilot.core.tasks import stop_tasks
 
 pytestmark = pytest.mark.anyio
 

@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 
 from common.logging import get_correlation_id, get_logger
+from copilot.core.tasks import stop_tasks
 from copilot.jobs.base import JobMessage, JobQueue, QueueUnavailable
 from copilot.jobs.runner import JobRunner
 from copilot.jobs.store import Job, JobStore
@@ -51,9 +52,7 @@ class JobService:
         return len(jobs)
 
     async def close(self) -> None:
-        for task in self._consumers:
-            task.cancel()
-        # gather() collects the tasks' CancelledError and errors, but still lets a cancellation of close() through.
-        await asyncio.gather(*self._consumers, return_exceptions=True)
+        if not await stop_tasks(self._consumers):
+            log.error("a job consumer ignored the stop request; closing the queue without it")
         self._consumers = []
         await self.queue.close()
