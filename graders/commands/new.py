@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,28 +29,40 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _warn_if_stale(kit: Path) -> None:
-    """Say so when template/ no longer matches reference_solution/ (the render still uses template/)."""
+STALE_CHECK_TIMEOUT_S = 60
+
+
+def _start_stale_check(kit: Path) -> subprocess.Popen[bytes]:
+    """``capstone build --check`` in a child process: it runs on the other core while copier renders."""
+    command = [sys.executable, "-m", "graders.cli", "build", "--check", "--kit", str(kit)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _warn_if_stale(check: subprocess.Popen[bytes]) -> None:
+    """Say so when template/ no longer matches reference_solution/ (the render still used template/)."""
     try:
-        stale = bool(build.differences(kit, build.build(kit)))
-    except build.BuildError:
-        stale = True
+        stale = check.wait(timeout=STALE_CHECK_TIMEOUT_S) != 0
+    except subprocess.TimeoutExpired:
+        check.kill()
+        check.wait()
+        print("capstone: note: could not check whether template/ is stale (`capstone build --check`)", file=sys.stderr)
+        return
     if stale:
         print(
-            "capstone: warning: template/ is stale (`capstone build` updates it); rendering it as it is",
+            "capstone: warning: template/ is stale (`capstone build` updates it); rendered it as it is",
             file=sys.stderr,
         )
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    check: subprocess.Popen[bytes] | None = None
     try:
         render.check_destination(args.dest)
         answers = {**render.example_answers(args.kit), **render.parse_data(args.data, args.kit)}
         render.validate(answers, args.kit)
         result = build.build(args.kit) if args.fresh else None
-        if result is None:
-            _warn_if_stale(args.kit)
+        check = _start_stale_check(args.kit) if result is None else None
         with render.staged_source(args.kit, result) as source:
             if args.tool == "copier":
                 project = render.render_copier(source, args.dest.absolute(), answers)
@@ -62,9 +75,14 @@ def run(args: argparse.Namespace) -> int:
                 project.rmdir()
                 project.parent.rmdir()
                 project = args.dest
-    except render.RenderError as exc:
+    except (render.RenderError, build.BuildError) as exc:
+        if check is not None:
+            check.kill()
+            check.wait()
+        if isinstance(exc, build.BuildError):
+            return error("the template cannot be built:\n  " + "\n  ".join(exc.problems))
         return error(str(exc))
-    except build.BuildError as exc:
-        return error("the template cannot be built:\n  " + "\n  ".join(exc.problems))
+    if check is not None:
+        _warn_if_stale(check)
     print(f"rendered {project} with {args.tool} in {time.perf_counter() - started:.2f} s")
     return 0

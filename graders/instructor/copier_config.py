@@ -72,8 +72,10 @@ def copier_questions(questions: tuple[Any, ...]) -> dict[str, Any]:
     return result
 
 
-def copier_yml(questions: tuple[Any, ...], gpu_paths: tuple[str, ...], migration_versions: list[str]) -> str:
-    """The text of copier.yml."""
+def copier_yml(
+    questions: tuple[Any, ...], gpu_paths: tuple[str, ...], migration_versions: list[str], course_data_dir: str
+) -> str:
+    """The text of copier.yml (``course_data_dir``: the folder of template/ the task copies data from)."""
     settings: dict[str, Any] = {
         "_min_copier_version": MIN_COPIER_VERSION,
         "_subdirectory": "template/{% raw %}" + PAYLOAD_DIR + "{% endraw %}",
@@ -92,6 +94,8 @@ def copier_yml(questions: tuple[Any, ...], gpu_paths: tuple[str, ...], migration
                     "{{ _copier_operation }}",
                     "--answers",
                     "{{ cookiecutter | tojson }}",
+                    "--course-data",
+                    "{{ _copier_conf.src_path }}/template/" + course_data_dir,
                 ]
             }
         ],

@@ -1,8 +1,8 @@
 """Rendering the template with copier or cookiecutter, the way students do, from a local source.
 
 The source is staged into a folder of its own (copier.yml, template/, hooks/): rendering then does
-not depend on git state (copier would otherwise render the last tag, or warn about a dirty tree) and
-takes well under a second.
+not depend on git state (copier would otherwise render the last tag, or warn about a dirty tree).
+Staging hard-links the checkout's files where the file system allows (the tools only read them).
 """
 
 from __future__ import annotations
@@ -76,13 +76,21 @@ def validate(answers: dict[str, Any], kit_root: Path = build_mod.KIT_ROOT) -> No
         raise RenderError("\n".join(problems))
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    """A hard link (a thousand files stage in milliseconds), or a copy across file systems."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 @contextlib.contextmanager
 def staged_source(kit_root: Path = build_mod.KIT_ROOT, result: build_mod.BuildResult | None = None) -> Iterator[Path]:
     """A temporary copy of the template source: the checkout's template/, or ``result`` when given."""
     with tempfile.TemporaryDirectory(prefix="capstone-template-") as tmp:
         dest = Path(tmp) / "source"
         if result is None:
-            shutil.copytree(kit_root / "template", dest / "template")
+            shutil.copytree(kit_root / "template", dest / "template", copy_function=_link_or_copy)
             shutil.copy2(kit_root / "copier.yml", dest / "copier.yml")
             shutil.copytree(kit_root / "hooks", dest / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
         else:
@@ -131,7 +139,11 @@ def _loud() -> Iterator[_Captured]:
 def render_copier(
     source: Path, dest: Path, answers: dict[str, Any], skip_tasks: bool = False, quiet: bool = True
 ) -> Path:
-    """``copier copy --trust --defaults`` of ``source`` into ``dest`` with ``answers``."""
+    """``copier copy --trust --defaults`` of ``source`` into ``dest`` with ``answers``.
+
+    With ``skip_tasks`` (no git repository, no progress-tracker entry) the course data that the task
+    copies is still copied, so the tree is the whole project.
+    """
     import copier
 
     full = {**example_answers(source), **answers}
@@ -149,6 +161,9 @@ def render_copier(
             )
     except ValueError as exc:  # copier reports a failed validator as ValueError
         raise RenderError(str(exc)) from None
+    if skip_tasks:
+        post = load_hook(source / "hooks", "post_gen_project")
+        post.copy_course_data(dest, source / "template" / post.COURSE_DATA_DIR)
     return dest
 
 

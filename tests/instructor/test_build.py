@@ -178,6 +178,21 @@ def test_binary_files_are_copied_unchanged(make_kit: MakeKit) -> None:
     assert payload(build.build(kit))["data/img.png"] == blob
 
 
+def test_course_data_moves_beside_the_payload(make_kit: MakeKit) -> None:
+    blob = b"\x89PNG\r\n\x1a\n\x00"
+    kit = make_kit({"data/inspection/train/ok-0001.png": blob, "data/inspection/eval.dvc": "outs: []\n"})
+    result = build.build(kit)
+    assert result.files["course-data/data/inspection/train/ok-0001.png"].content == blob
+    assert "data/inspection/train/ok-0001.png" not in payload(result)
+    assert "data/inspection/eval.dvc" in payload(result)  # only the listed folders move
+
+
+def test_course_data_may_not_hold_variables(make_kit: MakeKit) -> None:
+    kit = make_kit({"data/inspection/eval/labels.csv": "file,plant\nok-0001.png,RVB01\n"})
+    with pytest.raises(build.BuildError, match=r"eval/labels\.csv: holds example values, but course data .* copied"):
+        build.build(kit)
+
+
 def test_crlf_file_with_variables_is_refused(make_kit: MakeKit) -> None:
     kit = make_kit({"notes.txt": "plant RVB01\r\n"})
     with pytest.raises(build.BuildError, match=r"notes\.txt: holds example values but uses CRLF line endings"):
@@ -307,7 +322,7 @@ def test_template_readme_and_hooks_copies_exist_in_the_real_template() -> None:
 
 def test_migrations_become_copier_migrations_after_the_update() -> None:
     pre = copier_config.load_hook(KIT / "hooks", "pre_gen_project")
-    config = yaml.safe_load(copier_config.copier_yml(pre.QUESTIONS, ("Dockerfile.gpu",), ["v0.2.0"]))
+    config = yaml.safe_load(copier_config.copier_yml(pre.QUESTIONS, ("Dockerfile.gpu",), ["v0.2.0"], "course-data"))
     assert config["_migrations"] == [
         {
             "version": "v0.2.0",
@@ -317,7 +332,20 @@ def test_migrations_become_copier_migrations_after_the_update() -> None:
     ]
     assert config["_exclude"] == ["{% if not gpu_variant %}Dockerfile.gpu{% endif %}"]
     assert config["_skip_if_exists"] == ["capstone-progress.csv", "PROGRESS_TRACKER.md"]
-    assert config["_tasks"][0]["command"][-1] == "{{ cookiecutter | tojson }}"
+    assert config["_tasks"][0]["command"][-3:] == [
+        "{{ cookiecutter | tojson }}",
+        "--course-data",
+        "{{ _copier_conf.src_path }}/template/course-data",
+    ]
+
+
+def test_course_data_goes_beside_the_payload_unrendered() -> None:
+    result = build.build(KIT)
+    post = copier_config.load_hook(KIT / "hooks", "post_gen_project")
+    data = [p for p in result.files if p.startswith(post.COURSE_DATA_DIR + "/")]
+    assert data and all(any(p.split("/", 1)[1].startswith(f + "/") for f in post.COURSE_DATA_PATHS) for p in data)
+    assert not [p for p in result.files if p.startswith(f"{copier_config.PAYLOAD_DIR}/data/inspection/train/")]
+    assert "data/inspection/train/labels.csv" in {p.split("/", 1)[1] for p in data}
 
 
 def test_lines_too_long_for_long_answers_are_warned_about(

@@ -33,7 +33,8 @@ def rendered(solutions_build: build.BuildResult, tmp_path_factory: pytest.TempPa
     with render.staged_source(KIT, solutions_build) as source:
         copier_root = render.render_copier(source, out / "copier", {}, skip_tasks=True)
         cookie_root = render.render_cookiecutter(source, out / "cookiecutter", {}, accept_hooks=False)
-    # Without its hooks cookiecutter leaves the two steps that make it match copier; do them here.
+        # Without its hooks cookiecutter leaves the three steps that make it match copier; do them here.
+        post.copy_course_data(cookie_root, source / "template" / post.COURSE_DATA_DIR)
     post.strip_template_suffix(cookie_root)
     post.remove_empty_answers_file(cookie_root)
     return {"copier": copier_root, "cookiecutter": cookie_root}

@@ -93,6 +93,11 @@ def updated(starter_build: build.BuildResult, tmp_path_factory: pytest.TempPathF
     with (student / appended).open("a", encoding="utf-8") as fh:
         fh.write("# student: a note at the end\n")
     student_lines[appended] = "# student: a note at the end"
+    # lab01: the student regenerates one training image and drops another (DVC tracks the data)
+    images = sorted((student / "data/inspection/train").glob("*.png"))
+    regenerated, dropped = images[0], images[1]
+    regenerated.write_bytes(b"\x89PNG student's regenerated image")
+    dropped.unlink()
     progress = student / "capstone-progress.csv"
     progress.write_text(progress.read_text(encoding="utf-8").replace("lab01,", "lab01 (done),", 1), encoding="utf-8")
     git(student, "add", "--all")
@@ -108,6 +113,9 @@ def updated(starter_build: build.BuildResult, tmp_path_factory: pytest.TempPathF
     (payload / "docs/course-notes-v2.md").write_text("# New in v0.2.0\n", encoding="utf-8")
     sheet = payload / "capstone-progress.csv"
     sheet.write_text(sheet.read_text(encoding="utf-8") + "extra,row,from,the,course,\n", encoding="utf-8")
+    course_data = course / "template" / "course-data" / "data/inspection/train"
+    (course_data / regenerated.name).write_bytes(b"\x89PNG the course's new version")
+    (course_data / "scratch-9999.png").write_bytes(b"\x89PNG an image added in v0.2.0")
     release(course, "v0.2.0")
 
     copier.run_update(
@@ -120,6 +128,8 @@ def updated(starter_build: build.BuildResult, tmp_path_factory: pytest.TempPathF
         "appended": appended,
         "student_lines": student_lines,
         "course_lines": course_lines,
+        "regenerated": regenerated,
+        "dropped": dropped,
     }
 
 
@@ -158,3 +168,12 @@ def test_the_pre_commit_hook_refuses_leftover_conflict_markers(updated: dict[str
 def test_student_owned_files_are_never_overwritten(updated: dict[str, Any]) -> None:
     sheet = (updated["student"] / "capstone-progress.csv").read_text(encoding="utf-8")
     assert "lab01 (done)," in sheet and "from,the,course" not in sheet
+
+
+def test_course_data_stays_the_students(updated: dict[str, Any]) -> None:
+    """The images are the student's once copied: kept as regenerated, not brought back; new ones arrive."""
+    assert updated["regenerated"].read_bytes() == b"\x89PNG student's regenerated image"
+    assert not updated["dropped"].exists()
+    added = updated["student"] / "data/inspection/train/scratch-9999.png"
+    assert added.read_bytes() == b"\x89PNG an image added in v0.2.0"
+    assert not list(updated["student"].glob("data/inspection/train/*.rej"))
