@@ -163,12 +163,17 @@ def git(root: Path, *args: str) -> str:
 
 
 def test_init_git_repo_commits_as_the_student(tmp_path: Path) -> None:
-    write(tmp_path, {"README.md": "hello\n"})
+    write(tmp_path, {"README.md": "hello\n", "data/a.png": "\x89PNG a", "data/b.png": "\x89PNG b", "empty.txt": ""})
     assert post.init_git_repo(tmp_path, EXAMPLE) == "initialised a git repository with a first commit"
     assert git(tmp_path, "log", "--format=%an <%ae>|%s").strip() == (
         "Jordan Rivera <jrivera-mfg@users.noreply.github.com>|Start the capstone from the course template"
     )
     assert git(tmp_path, "branch", "--show-current").strip() == "main"
+    # everything is committed (streamed into a pack), the repository is sound and the tree clean
+    assert git(tmp_path, "ls-files").split() == ["README.md", "data/a.png", "data/b.png", "empty.txt"]
+    assert git(tmp_path, "status", "--porcelain") == ""
+    assert git(tmp_path, "fsck", "--strict") == ""
+    assert git(tmp_path, "show", "HEAD:data/b.png") == "\x89PNG b"
 
 
 def test_init_git_repo_leaves_an_existing_repository_alone(tmp_path: Path) -> None:
