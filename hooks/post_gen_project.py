@@ -171,10 +171,18 @@ def post_generate(
 ) -> list[str]:
     """Run the steps that apply to this tool and operation; return what was done, for the log."""
     done = []
-    if course_data is not None:
+    if course_data is not None and course_data.is_dir():
         copied = copy_course_data(root, course_data)
         if copied:
             done.append(f"copied {len(copied)} course data files ({', '.join(COURSE_DATA_PATHS)})")
+    elif operation == "copy":
+        missing = [folder for folder in COURSE_DATA_PATHS if not (root / folder).exists()]
+        if missing:
+            where = f"{course_data} does not exist" if course_data else "the tool did not say where the template is"
+            done.append(
+                f"warning: the course data ({', '.join(missing)}) was not copied: {where}; copy those folders "
+                f"from the template's {COURSE_DATA_DIR}/ folder into this repository (cookiecutter needs 2.2 or later)"
+            )
     if tool == "cookiecutter":
         strip_template_suffix(root)
         remove_empty_answers_file(root)

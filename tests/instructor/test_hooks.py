@@ -263,6 +263,23 @@ def test_course_data_is_not_written_through_a_symlinked_folder(tmp_path: Path) -
     assert list(outside.iterdir()) == []
 
 
+def test_missing_course_data_is_reported_with_the_fix(tmp_path: Path) -> None:
+    gone = tmp_path / "template" / post.COURSE_DATA_DIR
+    (tmp_path / "repo").mkdir()
+    done = post.post_generate(tmp_path / "repo", EXAMPLE, "copier", "copy", dt.date(2026, 1, 2), gone)
+    assert any(
+        d.startswith("warning: the course data (data/inspection/train, data/inspection/eval) was not copied")
+        and f"{gone} does not exist" in d
+        and "course-data/ folder" in d
+        for d in done
+    )
+    # an old cookiecutter gives no template folder: said too; on update nothing is said
+    (tmp_path / "old").mkdir()
+    done = post.post_generate(tmp_path / "old", EXAMPLE, "cookiecutter", "copy", dt.date(2026, 1, 2))
+    assert any("the tool did not say where the template is" in d for d in done)
+    assert post.post_generate(tmp_path / "old", EXAMPLE, "copier", "update", dt.date(2026, 1, 2)) == []
+
+
 def test_post_gen_script_copies_course_data_for_both_tools(tmp_path: Path) -> None:
     source = course_data(tmp_path)
     script = str(KIT / "hooks" / "post_gen_project.py")
