@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -212,3 +213,21 @@ def record_source(repo: Path, kit_root: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     fixed = [f"_src_path: {kit_root}\n" if line.startswith("_src_path:") else line for line in lines]
     path.write_text("".join(fixed), encoding="utf-8")
+    _amend_first_commit(repo, ANSWERS_FILE)
+
+
+def _amend_first_commit(repo: Path, rel: str) -> None:
+    """Fold ``rel`` into the repository's first commit (made by the hook), so the new repo starts clean."""
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False, timeout=60)
+
+    try:
+        if git("rev-list", "--count", "HEAD").stdout.strip() != "1":
+            return  # no repository, or not the one the hook just made
+        author = git("log", "-1", "--format=%an%n%ae").stdout.splitlines()
+        identity = ["-c", f"user.name={author[0]}", "-c", f"user.email={author[1]}", "-c", "commit.gpgsign=false"]
+        if git("add", "--", rel).returncode == 0:
+            git(*identity, "commit", "--quiet", "--amend", "--no-edit", "--no-verify")
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return  # the answers file is right; only the commit is left to the user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,11 @@ def test_capstone_new_renders_and_is_fast(tmp_path: Path, capsys: pytest.Capture
     print(f"capstone new (copier, with tasks): {elapsed:.2f} s")
     assert elapsed < 60, f"rendering took {elapsed:.1f} s"  # copier pays a git call per file; see the report
     assert f"_src_path: {KIT}\n" in (tmp_path / "demo/.copier-answers.yml").read_text(encoding="utf-8")
+    demo = tmp_path / "demo"
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=demo, capture_output=True, text=True, check=True)
+    assert status.stdout == "", "the new repository starts with a clean tree"
+    commits = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=demo, capture_output=True, text=True)
+    assert commits.stdout.strip() == "1"
 
 
 def test_cookiecutter_render_is_under_5_seconds(source: Path, tmp_path: Path) -> None:
