@@ -9,7 +9,9 @@
 4. `capstone grade-batch` over N submission folders (reference copies, rendered starters, mutants,
    broken and hostile submissions): wall time per submission and peak memory.
 
-Goals (issue 2): all labs < 20 s, one lab < 5 s, peak memory < 1.5 GB.
+Goals (issue 2): all labs < 20 s, one lab < 5 s, peak memory < 1.5 GB. Memory is reported two ways:
+summed RSS (counts the pages two student programs share once per program) and summed PSS (counts
+each page once, split among the processes that share it).
 """
 
 from __future__ import annotations
@@ -39,31 +41,48 @@ RESULTS = ROOT / "benchmarks" / "results"
 class Measured:
     wall_s: float
     peak_rss_mb: float  # the command's own process
-    peak_tree_mb: float  # the command and every process it started, summed at each sample
+    peak_tree_mb: float  # the command and every process it started, RSS summed at each sample
+    peak_tree_pss_mb: float  # the same, as PSS: pages shared between them (libtorch, ...) counted once
     returncode: int
     stdout: str
 
 
+def _pss(process: psutil.Process) -> int:
+    """Proportional set size (Linux); RSS where the platform has no PSS."""
+    try:
+        return int(getattr(process.memory_full_info(), "pss", 0)) or process.memory_info().rss
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return 0
+
+
 def measure(cmd: list[str], cwd: Path = ROOT, timeout: float = 1800) -> Measured:
-    """Run ``cmd`` and sample its memory (own and whole process tree) every 50 ms."""
+    """Run ``cmd`` and sample its memory (own, and the whole process tree as RSS and PSS) every 50 ms.
+
+    Summed RSS counts a shared page once per process that maps it (two programs that import torch
+    count libtorch twice); PSS divides each shared page among its processes, so the tree's PSS sum is
+    the memory the tree really holds.
+    """
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak_own = peak_tree = 0.0
+    peak_own = peak_tree = peak_pss = 0.0
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_own, peak_tree
+        nonlocal peak_own, peak_tree, peak_pss
         try:
             root = psutil.Process(proc.pid)
         except psutil.NoSuchProcess:
             return
         while not stop.is_set():
             try:
+                processes = [root, *root.children(recursive=True)]
                 own = root.memory_info().rss
-                tree = own + sum(c.memory_info().rss for c in root.children(recursive=True))
+                tree = own + sum(c.memory_info().rss for c in processes[1:])
+                pss = sum(_pss(p) for p in processes)
             except (psutil.NoSuchProcess, psutil.AccessDenied):
-                tree = own = 0
+                tree = own = pss = 0
             peak_own, peak_tree = max(peak_own, own / 2**20), max(peak_tree, tree / 2**20)
+            peak_pss = max(peak_pss, pss / 2**20)
             stop.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -71,7 +90,7 @@ def measure(cmd: list[str], cwd: Path = ROOT, timeout: float = 1800) -> Measured
     out, _ = proc.communicate(timeout=timeout)
     stop.set()
     sampler.join()
-    return Measured(time.perf_counter() - started, peak_own, peak_tree, proc.returncode, out)
+    return Measured(time.perf_counter() - started, peak_own, peak_tree, peak_pss, proc.returncode, out)
 
 
 def import_floor(runs: int = 3) -> float:
@@ -137,6 +156,7 @@ def main() -> int:
         "ratio_to_floor": round(everything.wall_s / floor, 1),
         "peak_rss_mb": round(everything.peak_rss_mb),
         "peak_tree_mb": round(everything.peak_tree_mb),
+        "peak_tree_pss_mb": round(everything.peak_tree_pss_mb),
         "score": report.get("score"),
         "max_score": report.get("max_score"),
         "lab_durations_s": {lab["id"]: lab["duration_s"] for lab in report.get("labs", [])},
@@ -144,16 +164,22 @@ def main() -> int:
     print(
         f"all labs, one process: {everything.wall_s:.1f} s wall ({everything.wall_s / floor:.1f}x the floor), "
         f"peak RSS {everything.peak_rss_mb:.0f} MB (grader), {everything.peak_tree_mb:.0f} MB (with student "
-        f"programs); score {report.get('score')} / {report.get('max_score')}"
+        f"programs; {everything.peak_tree_pss_mb:.0f} MB as PSS); "
+        f"score {report.get('score')} / {report.get('max_score')}"
     )
 
     lab_ids = [lab["id"] for lab in report.get("labs", [])]
     each = grade_each(lab_ids)
     results["one_lab"] = {
-        lab: {"wall_s": round(m.wall_s, 2), "peak_tree_mb": round(m.peak_tree_mb)} for lab, m in each.items()
+        lab: {
+            "wall_s": round(m.wall_s, 2),
+            "peak_tree_mb": round(m.peak_tree_mb),
+            "peak_tree_pss_mb": round(m.peak_tree_pss_mb),
+        }
+        for lab, m in each.items()
     }
     for lab, m in each.items():
-        print(f"  {lab} alone: {m.wall_s:5.1f} s wall, peak {m.peak_tree_mb:.0f} MB")
+        print(f"  {lab} alone: {m.wall_s:5.1f} s, peak {m.peak_tree_mb:.0f} MB RSS, {m.peak_tree_pss_mb:.0f} MB PSS")
 
     if not args.skip_batch:
         with tempfile.TemporaryDirectory(prefix="capstone-bench-") as tmp:
@@ -173,6 +199,7 @@ def main() -> int:
                 "per_submission_median_s": round(statistics.median(per), 1) if per else None,
                 "per_submission_max_s": round(max(per), 1) if per else None,
                 "peak_tree_mb": round(m.peak_tree_mb),
+                "peak_tree_pss_mb": round(m.peak_tree_pss_mb),
                 "statuses": {s: sum(1 for r in rows if r["status"] == s) for s in {r["status"] for r in rows}},
             }
             batch = results["batch"]
