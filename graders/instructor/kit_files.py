@@ -20,6 +20,7 @@ from graders.instructor import classroom
 from graders.instructor.release import kit_repository, release_tag
 
 TEMPLATES = Path(__file__).with_name("templates")
+HOOKS = Path(__file__).resolve().parents[2] / "hooks"  # the generation hooks of this checkout
 PROGRESS_CSV = "capstone-progress.csv"
 TRACKER = "PROGRESS_TRACKER.md"
 README = "README.md"
@@ -53,6 +54,8 @@ def _environment() -> jinja2.Environment:
 
 
 def student_readme(labs: list[Lab]) -> str:
+    from graders.instructor.copier_config import load_hook  # copier_config imports this module
+
     return (
         _environment()
         .get_template("student_readme.md.j2")
@@ -62,6 +65,7 @@ def student_readme(labs: list[Lab]) -> str:
             tag=release_tag(),
             kit_repository=kit_repository(),
             owned=list(STUDENT_OWNED),
+            course_data=list(load_hook(HOOKS, "post_gen_project").COURSE_DATA_PATHS),
             total=f"{sum(lab.points for lab in labs):g}",
         )
     )
