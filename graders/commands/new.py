@@ -38,13 +38,19 @@ def _start_stale_check(kit: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _stop(check: subprocess.Popen[bytes] | None) -> None:
+    """End the staleness check early (the render failed, or the check hangs)."""
+    if check is not None:
+        check.kill()
+        check.wait()
+
+
 def _warn_if_stale(check: subprocess.Popen[bytes]) -> None:
     """Say so when template/ no longer matches reference_solution/ (the render still used template/)."""
     try:
         stale = check.wait(timeout=STALE_CHECK_TIMEOUT_S) != 0
     except subprocess.TimeoutExpired:
-        check.kill()
-        check.wait()
+        _stop(check)
         print("capstone: note: could not check whether template/ is stale (`capstone build --check`)", file=sys.stderr)
         return
     if stale:
@@ -75,13 +81,12 @@ def run(args: argparse.Namespace) -> int:
                 project.rmdir()
                 project.parent.rmdir()
                 project = args.dest
-    except (render.RenderError, build.BuildError) as exc:
-        if check is not None:
-            check.kill()
-            check.wait()
-        if isinstance(exc, build.BuildError):
-            return error("the template cannot be built:\n  " + "\n  ".join(exc.problems))
+    except render.RenderError as exc:
+        _stop(check)
         return error(str(exc))
+    except build.BuildError as exc:
+        _stop(check)
+        return error("the template cannot be built:\n  " + "\n  ".join(exc.problems))
     if check is not None:
         _warn_if_stale(check)
     print(f"rendered {project} with {args.tool} in {time.perf_counter() - started:.2f} s")

@@ -261,6 +261,7 @@ def build(kit_root: Path = KIT_ROOT, keep_solutions: bool = False) -> BuildResul
 
 
 def summary(result: BuildResult) -> str:
-    payload = [p for p in result.files if p.startswith(copier_config.PAYLOAD_DIR + "/")]
-    data = len(result.files) - len(payload) - 4  # cookiecutter.json, two hooks, README.md
-    return f"{len(payload)} template files and {data} course data files, {len(result.rendered)} rendered with variables"
+    tops = [p.split("/", 1)[0] for p in result.files if "/" in p]  # top-level files are the template's own
+    payload = tops.count(copier_config.PAYLOAD_DIR)
+    data = len(tops) - payload - tops.count("hooks")
+    return f"{payload} template files and {data} course data files, {len(result.rendered)} rendered with variables"

@@ -21,6 +21,15 @@ def make_queue(url: str, stream: str, consumer: str, **kwargs: float) -> RedisJo
     return RedisJobQueue(url, stream=stream, consumer=consumer, block_s=0.2, **kwargs)  # type: ignore[arg-type]
 
 
+async def cancel_and_wait(*tasks: asyncio.Task[None], timeout: float = 10) -> None:
+    """One cancel, on purpose (``copilot.core.tasks.stop_tasks`` cancels again): the consumer itself
+    must stop, and a hang fails the test within ``timeout`` instead of at pytest's limit."""
+    for task in tasks:
+        task.cancel()
+    with anyio.fail_after(timeout):
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def consume_until(
     queue: RedisJobQueue, handler: Callable[[JobMessage], Awaitable[None]], done: Callable[[], bool], timeout: float
 ) -> None:
@@ -30,9 +39,7 @@ async def consume_until(
             while not done():
                 await asyncio.sleep(0.05)
     finally:
-        task.cancel()
-        with anyio.fail_after(10):
-            await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
 
 
 async def test_message_is_acknowledged_after_the_handler_returns(redis_url: str, unique_name: str) -> None:
@@ -108,10 +115,7 @@ async def test_a_slow_healthy_job_is_not_taken_over(redis_url: str, unique_name:
     with anyio.fail_after(10):
         await finished.wait()
     await asyncio.sleep(0.5)
-    for task in (first, second):
-        task.cancel()
-    with anyio.fail_after(10):
-        await asyncio.gather(first, second, return_exceptions=True)
+    await cancel_and_wait(first, second)
     assert runs == ["slow"]
     await slow.close()
     await other.close()
@@ -141,9 +145,7 @@ async def test_a_consumer_cancelled_while_a_job_finishes_stops(
     with anyio.fail_after(10):
         await handled.wait()
     await asyncio.sleep(0.1)  # the consumer is now waiting for the keepalive to stop
-    task.cancel()
-    with anyio.fail_after(5):
-        await asyncio.gather(task, return_exceptions=True)
+    await cancel_and_wait(task, timeout=5)
     assert task.cancelled()
     await queue.close()
 
@@ -169,9 +171,7 @@ async def test_a_consumer_stops_even_when_the_client_swallows_its_cancellation(
     task = asyncio.create_task(queue.consume(handler))
     with anyio.fail_after(10):
         await acking.wait()
-    task.cancel()
-    with anyio.fail_after(5):
-        await asyncio.gather(task, return_exceptions=True)
+    await cancel_and_wait(task, timeout=5)
     assert task.cancelled()
     await queue.close()
 
@@ -196,9 +196,7 @@ async def test_poison_message_goes_to_the_dead_letter_stream(redis_url: str, uni
             while await dead_lettered() == 0:
                 await asyncio.sleep(0.05)
     finally:
-        task.cancel()
-        with anyio.fail_after(10):
-            await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
     assert calls == [1, 2]
     assert await client.xlen(unique_name) == 0
     await queue.close()
