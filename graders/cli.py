@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from graders import __version__
+from graders import __version__, fast_exit
 
 COMMANDS = (
     "graders.commands.grade",
@@ -50,5 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def run() -> None:
+    """The console script: :func:`main`, then an exit that skips tearing down the imported tools."""
+    fast_exit.arm(code=1)  # an uncaught exception (traceback already printed) still exits 1
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse: usage errors (2), --help and --version (0)
+        fast_exit.set_code(fast_exit.status_of(exc))
+        raise
+    fast_exit.set_code(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -88,7 +88,8 @@ def _limits(memory_mb: int | None) -> Callable[[], None]:
     return apply
 
 
-def _read_capped(fh: IO[bytes], limit: int) -> str:
+def read_capped(fh: IO[bytes], limit: int) -> str:
+    """Up to ``limit`` characters of a captured output file, marked when cut."""
     fh.seek(0)
     data = fh.read(limit * 4 + 1)
     text = data.decode("utf-8", errors="replace")
@@ -160,8 +161,8 @@ def run(
         result = ProcessResult(
             command=cmd,
             returncode=proc.returncode if proc.returncode is not None else -9,
-            stdout=_read_capped(out, max_output_chars),
-            stderr=_read_capped(err, max_output_chars),
+            stdout=read_capped(out, max_output_chars),
+            stderr=read_capped(err, max_output_chars),
             duration_s=duration,
             timed_out=timed_out,
         )

@@ -22,7 +22,7 @@ from typing import IO
 import httpx
 
 from graders.sdk.checks import CheckFailed
-from graders.sdk.process import DEFAULT_MEMORY_MB, MAX_OUTPUT_CHARS, _limits, _read_capped, scrubbed_env
+from graders.sdk.process import DEFAULT_MEMORY_MB, MAX_OUTPUT_CHARS, _limits, read_capped, scrubbed_env
 
 
 def free_port() -> int:
@@ -39,7 +39,7 @@ class RunningService:
     _log: IO[bytes]
 
     def log_tail(self, lines: int = 20) -> str:
-        text = _read_capped(self._log, MAX_OUTPUT_CHARS)
+        text = read_capped(self._log, MAX_OUTPUT_CHARS)
         return "\n".join(text.splitlines()[-lines:])
 
     def log_text(self, max_chars: int = 200_000) -> str:

@@ -33,6 +33,7 @@ IGNORED_DIRS = frozenset(
         ".mypy_cache",
         ".ruff_cache",
         ".pytest_cache",
+        ".hypothesis",
         ".terraform",
         "mlruns",
         ".ipynb_checkpoints",

@@ -19,7 +19,7 @@ from graders.engine import mutants
 from graders.engine.labs import Lab
 from graders.engine.model import CheckResult, LabResult, Status
 from graders.instructor.build import strip_text
-from graders.lab01 import dvc_hashes, scenario
+from graders.lab01 import contract, dvc_hashes, scenario
 from graders.sdk import Submission
 from tests.labs.conftest import KIT_ROOT, failure_report, mutant_params
 
@@ -68,6 +68,18 @@ def test_reference_scores_full_marks(reference_grade: Callable[[str], LabResult]
     assert result.score == result.max_score == 100, failure_report(result)
     assert all(c.status is Status.PASSED for c in result.checks), failure_report(result)
 
+
+
+def test_the_reference_runs_fork_from_the_warm_interpreter(reference_root: Path, tmp_path: Path) -> None:
+    """All four programs fork from the warm interpreter (none falls back to a cold start) and succeed."""
+    import sys
+
+    submission = Submission(reference_root)
+    played = scenario._play(submission, sys.executable, tmp_path, contract.registry(submission))
+    runs = (played.weak_first, played.candidate, played.worse, played.release)
+    assert all(run.ok for run in runs), [run.describe() for run in runs if not run.ok]
+    assert played.cold_runs == []
+    assert played.timings["warm imports"] > 0
 
 
 # Phrases each mutant's feedback must contain (what was expected, where, how to fix it).
