@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from graders.sdk import process
+from graders.sdk.checks import GraderError
 from graders.sdk.process import ProcessResult, StudentProgramTimeout
 
 SERVER_SOURCE = Path(__file__).with_name("warm_server.py")
@@ -58,6 +59,7 @@ class WarmPython:
         self._next_id = 0
         self._replies: dict[int, queue.Queue[dict[str, Any]]] = {}
         self._reader: threading.Thread | None = None
+        self._closing = False
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> WarmPython:
@@ -82,6 +84,7 @@ class WarmPython:
 
     def close(self) -> None:
         """Stop the server (and any run still going) and remove its home folder."""
+        self._closing = True
         proc, self._proc = self._proc, None
         if proc is not None:
             with contextlib.suppress(OSError):
@@ -127,6 +130,8 @@ class WarmPython:
                 self.warm_runs += 1
                 return outcome
             why_cold = outcome
+        if self._closing:  # the grading this run belonged to has ended: nothing is to be re-run cold
+            raise GraderError(f"`{shown}` was stopped because the grading it belonged to ended")
         self.cold_runs.append(why_cold)
         return process.run(command, cwd=cwd, timeout=timeout, memory_mb=memory_mb, env=env, label=shown)
 

@@ -176,29 +176,31 @@ def serve(preload: list[str]) -> None:
     _send(wfd, {"ready": True, "seconds": round(seconds, 3)})
     children: dict[int, int] = {}  # pid -> request id
     pending = b""
-    open_input = True
-    while open_input or children:
-        if open_input:
+    grader_there = True
+    while grader_there or children:
+        if grader_there:
             ready, _, _ = select.select([rfd], [], [], 0.02)
-            if ready:
-                chunk = os.read(rfd, 65536)
-                if not chunk:
-                    open_input = False
-                pending += chunk
-                while b"\n" in pending:
-                    line, pending = pending.split(b"\n", 1)
-                    request = json.loads(line)
-                    clashes = _shadowed(request, loaded)
-                    if clashes:
-                        _send(wfd, {"id": request["id"], "cold": ", ".join(clashes)})
-                        continue
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                    pid = os.fork()
-                    if pid == 0:
-                        _child(request, (rfd, wfd))
-                    children[pid] = request["id"]
-                    _send(wfd, {"id": request["id"], "pid": pid})
+            chunk = os.read(rfd, 65536) if ready else None
+            if chunk == b"":
+                grader_there = False  # closed, or the grader died: nobody will read what runs now
+                _stop_all(children)
+            pending += chunk or b""
+            while grader_there and b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                request = json.loads(line)
+                clashes = _shadowed(request, loaded)
+                if clashes:
+                    grader_there = _reply(wfd, {"id": request["id"], "cold": ", ".join(clashes)})
+                    continue
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    _child(request, (rfd, wfd))
+                children[pid] = request["id"]
+                grader_there = _reply(wfd, {"id": request["id"], "pid": pid})
+            if not grader_there:
+                _stop_all(children)
         else:
             time.sleep(0.02)
         while children:
@@ -206,8 +208,29 @@ def serve(preload: list[str]) -> None:
             if pid == 0:
                 break
             if pid in children:
-                _send(wfd, {"id": children.pop(pid), "exit": _status(raw)})
+                request_id = children.pop(pid)
+                if grader_there:
+                    grader_there = _reply(wfd, {"id": request_id, "exit": _status(raw)})
+                    if not grader_there:
+                        _stop_all(children)
 
+
+def _reply(fd: int, message: dict[str, Any]) -> bool:
+    """Send ``message``; False when the grader is gone (its end of the pipe is closed)."""
+    try:
+        _send(fd, message)
+    except OSError:
+        return False
+    return True
+
+
+def _stop_all(children: dict[int, int]) -> None:
+    """Kill every run still going, with whatever it started: without the grader, no one enforces limits."""
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):  # forked a moment ago, before its setsid()
+            os.kill(pid, signal.SIGKILL)
 
 if __name__ == "__main__":
     if sys.path and sys.path[0] in ("", os.getcwd()):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.sdk import process
+from graders.sdk import GraderError, process
 from graders.sdk.process import StudentProgramTimeout
 from graders.sdk.warm import WarmPython
 
@@ -163,6 +163,99 @@ def test_a_run_that_never_ends_is_stopped_with_its_children(warm: WarmPython, tm
     assert not _alive(child)
     assert warm.run_module("probe_pkg.probe", cwd=tmp_path, env={}, timeout=30).returncode == 1  # still serving
     assert warm.cold_runs == []
+
+
+def test_closing_the_server_stops_the_runs_still_going(tmp_path: Path) -> None:
+    """When the grader ends (or dies: its pipe closes the same way), no student program outlives it."""
+    import threading
+
+    pid_file = tmp_path / "child.pid"
+    project = _package(
+        tmp_path / "orphan",
+        {
+            "orphan.py": f"""
+                import os, subprocess, sys, time
+                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+                open({str(pid_file)!r}, "w").write(f"{{os.getpid()}} {{child.pid}}")
+                time.sleep(600)
+            """
+        },
+    )
+    outcome: list[BaseException | process.ProcessResult] = []
+    server = WarmPython(sys.executable, PRELOAD).start()
+
+    def run() -> None:
+        try:
+            outcome.append(server.run_module("orphan", cwd=project, env={}, timeout=120))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    deadline = time.time() + 30
+    while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
+        assert time.time() < deadline, "the program never started"
+        time.sleep(0.05)
+    started = time.perf_counter()
+    server.close()
+    runner.join(timeout=30)
+    assert time.perf_counter() - started < 15 and not runner.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], GraderError)  # not re-run cold for 120 s
+    assert "the grading it belonged to ended" in str(outcome[0])
+    for pid in map(int, pid_file.read_text().split()):
+        deadline = time.time() + 5
+        while time.time() < deadline and _alive(pid):
+            time.sleep(0.05)
+        assert not _alive(pid)
+
+
+GRADER = """
+import sys
+from graders.sdk.warm import WarmPython
+server = WarmPython(sys.executable, ["decimal"]).start()
+print(server._proc.pid, flush=True)
+server.run_module("orphan", cwd=sys.argv[1], env={}, timeout=600)
+"""
+
+
+def test_a_grader_killed_mid_run_leaves_no_program_behind(tmp_path: Path) -> None:
+    """A batch that kills a grading at its time limit must not leave its student programs running."""
+    import subprocess
+
+    from tests.engine.conftest import KIT_ROOT
+
+    pid_file = tmp_path / "child.pid"
+    project = _package(
+        tmp_path / "orphan",
+        {
+            "orphan.py": f"""
+                import os, subprocess, sys, time
+                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+                open({str(pid_file)!r}, "w").write(f"{{os.getpid()}} {{child.pid}}")
+                time.sleep(600)
+            """
+        },
+    )
+    grader = subprocess.Popen(
+        [sys.executable, "-c", GRADER, str(project)],
+        cwd=KIT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(KIT_ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert grader.stdout is not None
+    server_pid = int(grader.stdout.readline())
+    deadline = time.time() + 30
+    while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
+        assert time.time() < deadline, "the program never started"
+        time.sleep(0.05)
+    grader.kill()
+    grader.wait(timeout=10)
+    for pid in [server_pid, *map(int, pid_file.read_text().split())]:
+        deadline = time.time() + 5
+        while time.time() < deadline and _alive(pid):
+            time.sleep(0.05)
+        assert not _alive(pid), pid
 
 
 def test_the_memory_limit_applies_to_warm_runs(warm: WarmPython, tmp_path: Path) -> None:
