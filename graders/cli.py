@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from graders import __version__, fast_exit
+from graders.engine import orphans
 
 COMMANDS = (
     "graders.commands.grade",
@@ -51,13 +52,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The console script: :func:`main`, then an exit that skips tearing down the imported tools."""
+    """The console script: :func:`main`, then stop what student programs left running (``orphans``) and
+    exit without tearing down the imported tools (``fast_exit``)."""
     fast_exit.arm(code=1)  # an uncaught exception (traceback already printed) still exits 1
+    orphans.adopt_orphans()  # what a student program leaves running is stopped before we exit
     try:
         code = main()
     except SystemExit as exc:  # argparse: usage errors (2), --help and --version (0)
         fast_exit.set_code(fast_exit.status_of(exc))
         raise
+    finally:
+        orphans.sweep()
     fast_exit.set_code(code)
     sys.exit(code)
 

@@ -2,7 +2,9 @@
 
 Each submission is graded by a child ``capstone grade --format json`` process with a wall-clock
 limit, so one hostile or broken submission (a crash, a hang, a memory blow-up) is recorded in its
-own gradebook row and never stops the batch or changes anyone else's score.
+own gradebook row and never stops the batch or changes anyone else's score. After each grading,
+whatever it left running (a program in a session of its own, or everything under a grading killed at
+its limit) is stopped (see ``orphans``), so it cannot slow down the submissions graded next.
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from graders.engine import orphans
 from graders.engine.model import GradeReport
 from graders.reports.gradebook import BatchRow
 
 DEFAULT_SUBMISSION_TIMEOUT_S = 900.0
+_gradings_lock = threading.Lock()  # held while a grading starts and while strays are swept
+_gradings: set[int] = set()  # pids of the `capstone grade` processes running now
 
 
 def submission_folders(directory: Path) -> list[Path]:
@@ -47,10 +53,8 @@ def grade_one(
             cmd += ["--python", python]
         if labs_dir:
             cmd += ["--labs-dir", str(labs_dir)]
-        env = dict(os.environ)
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=tmp)
-        except subprocess.TimeoutExpired:
+        proc = _grade_process(cmd, Path(tmp), timeout_s)
+        if proc is None:
             return BatchRow(
                 folder.name, None, "timeout", f"grading took longer than {timeout_s:g} s", time.perf_counter() - started
             )
@@ -63,6 +67,27 @@ def grade_one(
         except (ValueError, KeyError) as exc:
             return BatchRow(folder.name, None, "failed", f"unreadable grader output: {exc}", duration)
     return BatchRow(folder.name, report, "graded", "", duration)
+
+
+def _grade_process(cmd: list[str], cwd: Path, timeout_s: float) -> subprocess.CompletedProcess[str] | None:
+    """Run one `capstone grade`; None when it ran past ``timeout_s`` (it is killed). Strays are swept after."""
+    with _gradings_lock:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ), cwd=cwd
+        )
+        _gradings.add(proc.pid)
+    try:
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return None
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    finally:
+        with _gradings_lock:
+            _gradings.discard(proc.pid)
+            orphans.sweep(keep=_gradings)
 
 
 def grade_batch(

@@ -1,0 +1,85 @@
+"""Student programs that outlive their grading, found and stopped.
+
+A student program runs in a session of its own so that a timeout kills its whole group, but a
+program can also start something in yet another session (a daemon, a server it forgets) and exit, or
+the ``capstone grade`` process that watches it can be killed at a batch's time limit. Either way
+nothing would stop what is left, and it would keep a core busy while the next submissions are
+graded. ``capstone grade`` and ``capstone grade-batch`` therefore make themselves the *child
+subreaper* of everything they start (Linux ``prctl(PR_SET_CHILD_SUBREAPER)``): an orphaned
+descendant becomes their own child, however it detached, and :func:`sweep` kills every child that is
+not one the command is still waiting on.
+
+Only the command-line entry points call :func:`adopt_orphans`: a library caller (a test session, a
+notebook) has children of its own that are none of the grader's business.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterable
+
+PR_SET_CHILD_SUBREAPER = 36
+_adopting = False
+
+
+def adopt_orphans() -> bool:
+    """Make this process the subreaper of its descendants; False where the platform has no such thing."""
+    global _adopting
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        _adopting = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        _adopting = False
+    return _adopting
+
+
+def children() -> list[int]:
+    """Process ids whose parent is this process (zombies included), read from ``/proc``."""
+    me, found = os.getpid(), []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if len(fields) > 1 and fields[1] == str(me):
+                found.append(int(entry.name))
+    return found
+
+
+def sweep(keep: Iterable[int] = (), settle_s: float = 2.0) -> int:
+    """Kill every child of this process not in ``keep`` (with its process group) and reap it.
+
+    Repeats until no such child is left or ``settle_s`` has passed, because what a killed orphan had
+    started is re-parented here as it dies. Returns how many processes were stopped. Does nothing
+    unless :func:`adopt_orphans` succeeded.
+    """
+    if not _adopting:
+        return 0
+    kept, stopped, seen = set(keep), 0, set()
+    deadline = time.monotonic() + settle_s
+    while True:
+        strays = [pid for pid in children() if pid not in kept]
+        for pid in strays:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, os.WNOHANG)
+            if pid not in seen:
+                seen.add(pid)
+                stopped += 1
+        if not strays or time.monotonic() > deadline:
+            return stopped
+        time.sleep(0.05)
