@@ -121,9 +121,9 @@ class WarmPython:
         """``python -m module args`` in ``cwd``: warm when possible, cold otherwise; as process.run."""
         command = [self.python, "-m", module, *args]
         shown = label or " ".join(["python", "-m", module, *args])
-        started = time.perf_counter()
-        why_cold = self._wait_ready(started + START_TIMEOUT_S)
+        why_cold = self._wait_ready(time.perf_counter() + START_TIMEOUT_S)
         if why_cold is None:
+            started = time.perf_counter()  # the program's time starts now, not while the server imported
             with tempfile.TemporaryDirectory(prefix="capstone-run-") as home:
                 outcome = self._run_warm(module, args, cwd, timeout, memory_mb, env, home, command, shown, started)
             if isinstance(outcome, ProcessResult):

@@ -292,6 +292,14 @@ def test_a_library_that_cached_the_servers_temp_folder_gives_the_run_its_own(pro
     assert Path(_probe(result)["tmp"]).name.startswith("capstone-run-")
 
 
+def test_the_timeout_counts_the_programs_time_not_the_servers_imports(project: Path, tmp_path: Path) -> None:
+    python = _interpreter_with(tmp_path, {"slow_import.py": "import time\ntime.sleep(3)\n"})
+    with WarmPython(python, ["slow_import"]) as server:  # asked at once: the server is still importing
+        result = server.run_module("probe_pkg.probe", cwd=project, env=_env(project), timeout=2)
+    assert result.returncode == 0 and server.warm_runs == 1
+    assert result.duration_s < 2
+
+
 def test_a_broken_package_in_the_interpreter_makes_every_run_cold(project: Path, tmp_path: Path) -> None:
     python = _interpreter_with(tmp_path, {"brokenpkg/__init__.py": "raise RuntimeError('half installed')\n"})
     with WarmPython(python, ["brokenpkg"]) as server:
