@@ -10,7 +10,6 @@ its limit) is stopped (see ``orphans``), so it cannot slow down the submissions 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -72,9 +71,7 @@ def grade_one(
 def _grade_process(cmd: list[str], cwd: Path, timeout_s: float) -> subprocess.CompletedProcess[str] | None:
     """Run one `capstone grade`; None when it ran past ``timeout_s`` (it is killed). Strays are swept after."""
     with _gradings_lock:
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ), cwd=cwd
-        )
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
         _gradings.add(proc.pid)
     try:
         try:

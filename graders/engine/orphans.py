@@ -66,7 +66,7 @@ def sweep(keep: Iterable[int] = (), settle_s: float = 2.0) -> int:
     """
     if not _adopting:
         return 0
-    kept, stopped, seen = set(keep), 0, set()
+    kept, stopped = set(keep), set()
     deadline = time.monotonic() + settle_s
     while True:
         strays = [pid for pid in children() if pid not in kept]
@@ -77,9 +77,7 @@ def sweep(keep: Iterable[int] = (), settle_s: float = 2.0) -> int:
                 os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, os.WNOHANG)
-            if pid not in seen:
-                seen.add(pid)
-                stopped += 1
+            stopped.add(pid)
         if not strays or time.monotonic() > deadline:
-            return stopped
+            return len(stopped)
         time.sleep(0.05)

@@ -98,9 +98,23 @@ def read_capped(fh: IO[bytes], limit: int) -> str:
     return text
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group that ``pid`` leads (a program and what it started); already gone is fine."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
+
+
+def stop_group(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+    """Give ``proc`` (already asked to end) ``grace_s`` to exit, then kill its group; it is reaped either way."""
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        proc.wait(timeout=5)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    kill_group(proc.pid)
     with contextlib.suppress(Exception):
         proc.kill()
     with contextlib.suppress(Exception):
@@ -155,8 +169,7 @@ def run(
             _kill_group(proc)
         finally:
             # A program that leaves children behind (a server it started) is cleaned up too.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            kill_group(proc.pid)
         duration = time.perf_counter() - started
         result = ProcessResult(
             command=cmd,

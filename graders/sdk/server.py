@@ -22,7 +22,14 @@ from typing import IO
 import httpx
 
 from graders.sdk.checks import CheckFailed
-from graders.sdk.process import DEFAULT_MEMORY_MB, MAX_OUTPUT_CHARS, _limits, read_capped, scrubbed_env
+from graders.sdk.process import (
+    DEFAULT_MEMORY_MB,
+    MAX_OUTPUT_CHARS,
+    _limits,
+    read_capped,
+    scrubbed_env,
+    stop_group,
+)
 
 
 def free_port() -> int:
@@ -102,9 +109,4 @@ def serve(
         finally:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+            stop_group(proc)

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
-import signal
 import subprocess
 import tempfile
 import threading
@@ -89,13 +87,8 @@ class WarmPython:
         if proc is not None:
             with contextlib.suppress(OSError):
                 assert proc.stdin is not None
-                proc.stdin.close()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+                proc.stdin.close()  # the server's cue to stop its runs and exit
+            process.stop_group(proc)
         if self._reader is not None:
             self._reader.join(timeout=5)
         self._home.cleanup()
@@ -119,13 +112,11 @@ class WarmPython:
         label: str | None = None,
     ) -> ProcessResult:
         """``python -m module args`` in ``cwd``: warm when possible, cold otherwise; as process.run."""
-        command = [self.python, "-m", module, *args]
         shown = label or " ".join(["python", "-m", module, *args])
         why_cold = self._wait_ready(time.perf_counter() + START_TIMEOUT_S)
         if why_cold is None:
-            started = time.perf_counter()  # the program's time starts now, not while the server imported
             with tempfile.TemporaryDirectory(prefix="capstone-run-") as home:
-                outcome = self._run_warm(module, args, cwd, timeout, memory_mb, env, home, command, shown, started)
+                outcome = self._run_warm(module, args, cwd, timeout, memory_mb, env, shown, home)
             if isinstance(outcome, ProcessResult):
                 self.warm_runs += 1
                 return outcome
@@ -133,7 +124,9 @@ class WarmPython:
         if self._closing:  # the grading this run belonged to has ended: nothing is to be re-run cold
             raise GraderError(f"`{shown}` was stopped because the grading it belonged to ended")
         self.cold_runs.append(why_cold)
-        return process.run(command, cwd=cwd, timeout=timeout, memory_mb=memory_mb, env=env, label=shown)
+        return process.run(
+            [self.python, "-m", module, *args], cwd=cwd, timeout=timeout, memory_mb=memory_mb, env=env, label=shown
+        )
 
     def _run_warm(
         self,
@@ -143,12 +136,11 @@ class WarmPython:
         timeout: float,
         memory_mb: int | None,
         env: Mapping[str, str] | None,
-        home: str,
-        command: list[str],
         shown: str,
-        started: float,
+        home: str,
     ) -> ProcessResult | str:
-        """The result, or why the run must be cold."""
+        """The result of a forked run, or why the run must be cold."""
+        started = time.perf_counter()  # the program's time starts now, not while the server imported
         out, err = Path(home) / ".stdout", Path(home) / ".stderr"
         replies, request_id = self._send(
             {
@@ -175,9 +167,9 @@ class WarmPython:
                 final = replies.get(timeout=max(0.0, started + timeout - time.perf_counter()))
             except queue.Empty:
                 timed_out = True
-                _kill_group(pid)
+                process.kill_group(pid)
                 final = replies.get(timeout=30)
-            _kill_group(pid)  # what the program left behind (a server it started) goes too
+            process.kill_group(pid)  # what the program left behind (a server it started) goes too
             if "exit" not in final:
                 return final.get("error", "the fork server stopped")
         except queue.Empty:
@@ -185,7 +177,7 @@ class WarmPython:
         finally:
             self._replies.pop(request_id, None)
         result = ProcessResult(
-            command=command,
+            command=[self.python, "-m", module, *args],
             returncode=int(final["exit"]),
             stdout=_read_capped(out),
             stderr=_read_capped(err),
@@ -251,11 +243,6 @@ class WarmPython:
         self._ready.set()
         for replies in list(self._replies.values()):
             replies.put({"error": why})
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
 
 
 def _read_capped(path: Path, limit: int = process.MAX_OUTPUT_CHARS) -> str:

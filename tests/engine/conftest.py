@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,3 +76,20 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 def scores(report: GradeReport) -> dict[str, tuple[float, str]]:
     """check id -> (score, status): what must not change between equivalent gradings."""
     return {c.id: (c.score, c.status.value) for lab in report.labs for c in lab.checks}
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a process that still runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def still_running_after(pid: int, wait_s: float = 5.0) -> bool:
+    """Whether ``pid`` still runs ``wait_s`` after it should have been killed (SIGKILL is asynchronous)."""
+    deadline = time.time() + wait_s
+    while time.time() < deadline and running(pid):
+        time.sleep(0.05)
+    return running(pid)

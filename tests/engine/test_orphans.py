@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from graders.engine import orphans
 
-from .conftest import FIXTURE_LABS, SUBMISSIONS
+from .conftest import FIXTURE_LABS, SUBMISSIONS, still_running_after
 
 # The fixture lab runs `python slow.py` in the submission; this one starts a sleeper in a session
 # of its own (out of reach of the process-group kill after every run) and exits at once.
@@ -32,20 +31,8 @@ def _detaching_submission(root: Path) -> Path:
     return root
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _left_behind(root: Path) -> int:
-    pid = int((root / "LEFT_BEHIND").read_text())
-    deadline = time.time() + 5  # SIGKILL is asynchronous
-    while time.time() < deadline and _alive(pid):
-        time.sleep(0.05)
-    return pid
+    return int((root / "LEFT_BEHIND").read_text())
 
 
 def test_capstone_grade_stops_a_program_that_detached_itself(tmp_path: Path, cli) -> None:
@@ -53,7 +40,7 @@ def test_capstone_grade_stops_a_program_that_detached_itself(tmp_path: Path, cli
     result = cli("grade", str(root), "--labs-dir", str(FIXTURE_LABS), "--format", "json")
     assert result.returncode == 0, result.stderr
     pid = _left_behind(root)
-    assert not _alive(pid), f"process {pid}, started by the submission, outlived `capstone grade`"
+    assert not still_running_after(pid), f"process {pid}, started by the submission, outlived `capstone grade`"
 
 
 # Graded after the one above (folder order, one at a time): records whether its sleeper still runs.
@@ -76,14 +63,12 @@ def test_grade_batch_stops_what_a_killed_grading_left_before_the_next_one(tmp_pa
     shutil.copytree(SUBMISSIONS / "good", observer)
     (observer / "slow.py").write_text(OBSERVES, encoding="utf-8")
     out = tmp_path / "gradebook.csv"
-    result = cli(
-        "grade-batch", str(classroom), "--output", str(out), "--labs-dir", str(FIXTURE_LABS), "--timeout", "8"
-    )
+    result = cli("grade-batch", str(classroom), "--output", str(out), "--labs-dir", str(FIXTURE_LABS), "--timeout", "8")
     assert result.returncode == 0, result.stderr
     assert "took longer than 8 s" in out.read_text()
     assert (observer / "SAW").read_text() == "stopped"  # gone before the next submission was graded
     pid = _left_behind(root)
-    assert not _alive(pid), f"process {pid} outlived the grading the batch killed"
+    assert not still_running_after(pid), f"process {pid} outlived the grading the batch killed"
 
 
 def test_sweeping_is_off_unless_the_process_adopted_its_orphans() -> None:

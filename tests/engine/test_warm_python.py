@@ -16,6 +16,7 @@ import pytest
 from graders.sdk import GraderError, process
 from graders.sdk.process import StudentProgramTimeout
 from graders.sdk.warm import WarmPython
+from tests.engine.conftest import KIT_ROOT, still_running_after
 
 # `decimal`, which the programs below never import themselves: preloading it proves the server's
 # imports reach the runs, and a submission's own `decimal.py` must shadow it. `random` and numpy: their
@@ -75,9 +76,7 @@ def _probe(result: process.ProcessResult) -> dict:
 def test_a_warm_run_sees_what_a_fresh_interpreter_sees(warm: WarmPython, project: Path) -> None:
     env = _env(project, PROBE_EXIT="3")
     hot = warm.run_module("probe_pkg.probe", ["--weak", "x y"], cwd=project, env=env, timeout=30)
-    cold = process.run(
-        [sys.executable, "-m", "probe_pkg.probe", "--weak", "x y"], cwd=project, env=env, timeout=30
-    )
+    cold = process.run([sys.executable, "-m", "probe_pkg.probe", "--weak", "x y"], cwd=project, env=env, timeout=30)
     assert warm.warm_runs == 1 and warm.cold_runs == []
     assert hot.returncode == cold.returncode == 3
     seen, expected = _probe(hot), _probe(cold)
@@ -156,11 +155,7 @@ def test_a_run_that_never_ends_is_stopped_with_its_children(warm: WarmPython, tm
     with pytest.raises(StudentProgramTimeout, match="did not finish within 2 s"):
         warm.run_module("hang", cwd=project, env={}, timeout=2)
     assert time.perf_counter() - started < 10
-    child = int(pid_file.read_text())
-    deadline = time.time() + 5
-    while time.time() < deadline and _alive(child):
-        time.sleep(0.05)
-    assert not _alive(child)
+    assert not still_running_after(int(pid_file.read_text()))
     assert warm.run_module("probe_pkg.probe", cwd=tmp_path, env={}, timeout=30).returncode == 1  # still serving
     assert warm.cold_runs == []
 
@@ -169,18 +164,7 @@ def test_closing_the_server_stops_the_runs_still_going(tmp_path: Path) -> None:
     """When the grader ends (or dies: its pipe closes the same way), no student program outlives it."""
     import threading
 
-    pid_file = tmp_path / "child.pid"
-    project = _package(
-        tmp_path / "orphan",
-        {
-            "orphan.py": f"""
-                import os, subprocess, sys, time
-                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-                open({str(pid_file)!r}, "w").write(f"{{os.getpid()}} {{child.pid}}")
-                time.sleep(600)
-            """
-        },
-    )
+    project, pid_file = _orphan_project(tmp_path)
     outcome: list[BaseException | process.ProcessResult] = []
     server = WarmPython(sys.executable, PRELOAD).start()
 
@@ -192,10 +176,7 @@ def test_closing_the_server_stops_the_runs_still_going(tmp_path: Path) -> None:
 
     runner = threading.Thread(target=run)
     runner.start()
-    deadline = time.time() + 30
-    while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
-        assert time.time() < deadline, "the program never started"
-        time.sleep(0.05)
+    _wait_until_started(pid_file)
     started = time.perf_counter()
     server.close()
     runner.join(timeout=30)
@@ -203,10 +184,7 @@ def test_closing_the_server_stops_the_runs_still_going(tmp_path: Path) -> None:
     assert len(outcome) == 1 and isinstance(outcome[0], GraderError)  # not re-run cold for 120 s
     assert "the grading it belonged to ended" in str(outcome[0])
     for pid in map(int, pid_file.read_text().split()):
-        deadline = time.time() + 5
-        while time.time() < deadline and _alive(pid):
-            time.sleep(0.05)
-        assert not _alive(pid)
+        assert not still_running_after(pid)
 
 
 GRADER = """
@@ -222,20 +200,7 @@ def test_a_grader_killed_mid_run_leaves_no_program_behind(tmp_path: Path) -> Non
     """A batch that kills a grading at its time limit must not leave its student programs running."""
     import subprocess
 
-    from tests.engine.conftest import KIT_ROOT
-
-    pid_file = tmp_path / "child.pid"
-    project = _package(
-        tmp_path / "orphan",
-        {
-            "orphan.py": f"""
-                import os, subprocess, sys, time
-                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-                open({str(pid_file)!r}, "w").write(f"{{os.getpid()}} {{child.pid}}")
-                time.sleep(600)
-            """
-        },
-    )
+    project, pid_file = _orphan_project(tmp_path)
     grader = subprocess.Popen(
         [sys.executable, "-c", GRADER, str(project)],
         cwd=KIT_ROOT,
@@ -245,17 +210,11 @@ def test_a_grader_killed_mid_run_leaves_no_program_behind(tmp_path: Path) -> Non
     )
     assert grader.stdout is not None
     server_pid = int(grader.stdout.readline())
-    deadline = time.time() + 30
-    while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
-        assert time.time() < deadline, "the program never started"
-        time.sleep(0.05)
+    _wait_until_started(pid_file)
     grader.kill()
     grader.wait(timeout=10)
     for pid in [server_pid, *map(int, pid_file.read_text().split())]:
-        deadline = time.time() + 5
-        while time.time() < deadline and _alive(pid):
-            time.sleep(0.05)
-        assert not _alive(pid), pid
+        assert not still_running_after(pid), pid
 
 
 def test_the_memory_limit_applies_to_warm_runs(warm: WarmPython, tmp_path: Path) -> None:
@@ -309,13 +268,25 @@ def test_a_broken_package_in_the_interpreter_makes_every_run_cold(project: Path,
     assert "half installed" in server.cold_runs[0]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie (killed, not yet reaped by its parent) is not running
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+def _orphan_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A program that starts a child and waits forever; both pids go to the returned file."""
+    pid_file = tmp_path / "child.pid"
+    project = _package(
+        tmp_path / "orphan",
+        {
+            "orphan.py": f"""
+                import os, subprocess, sys, time
+                child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+                open({str(pid_file)!r}, "w").write(f"{{os.getpid()}} {{child.pid}}")
+                time.sleep(600)
+            """
+        },
+    )
+    return project, pid_file
+
+
+def _wait_until_started(pid_file: Path) -> None:
+    deadline = time.time() + 30
+    while not pid_file.exists() or len(pid_file.read_text().split()) < 2:
+        assert time.time() < deadline, "the program never started"
+        time.sleep(0.05)
