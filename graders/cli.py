@@ -21,6 +21,7 @@ COMMANDS = (
     "graders.commands.build",
     "graders.commands.new",
     "graders.commands.verify",
+    "graders.commands.variant",
     "graders.commands.rubric",
 )
 

@@ -14,6 +14,7 @@ import datetime as dt
 import fnmatch
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,8 +41,20 @@ GPU_ONLY_PATHS = (
 # regenerate it): a file already in the repository is never overwritten, on update too.
 COURSE_DATA_PATHS = ("data/inspection/train", "data/inspection/eval")
 COURSE_DATA_DIR = "course-data"
+COPIER_CONFIGS = ("copier.yml", "copier.yaml")
+ANSWERS_HEADER = (  # the first line of copier's own answers file (template/.../.copier-answers.yml.jinja)
+    "# Answers this repository was generated with; `copier update` reads and rewrites them. Never edit by hand."
+)
+# What cookiecutter clones rather than reads from disk (its own rule, cookiecutter.repository.is_repo_url,
+# plus its gh:/gl:/bb: abbreviations).
+COOKIECUTTER_URL = re.compile(r"^(((git|hg)\+)?(git|ssh|file|https?):(//)?|\w+@[\w.]+|(gh|gl|bb):)")
+BITBUCKET_ABBREVIATION = re.compile(r"^bb:")
 TRACKER_FILE = "PROGRESS_TRACKER.md"
 TRACKER_LOG_HEADING = "## Log"
+# The defaults of the personal answers (pre_gen_project.PLACEHOLDERS; a test keeps the two equal).
+PLACEHOLDERS = {"student_name": "Your Name", "github_username": "YOUR-GITHUB-USERNAME"}
+# The graders' pin that `capstone build` renders from the kit's release (read by `make grade` and Classroom).
+GRADERS_REQUIREMENTS = ".github/graders-requirements.txt"
 
 
 def strip_template_suffix(root: Path) -> list[Path]:
@@ -61,6 +74,81 @@ def remove_empty_answers_file(root: Path) -> None:
     answers = root / ANSWERS_FILE
     if answers.is_file() and not answers.read_text(encoding="utf-8").strip():
         answers.unlink()
+
+
+def cookiecutter_template_dir(repo_dir: str, output_dir: str | None = None) -> Path | None:
+    """The template folder cookiecutter rendered (its ``_repo_dir``), as an absolute path; None when not found.
+
+    Cookiecutter records the folder as it was typed (``cookiecutter ./kit --directory template`` gives
+    ``./kit/template``) and runs this hook inside the new project, so a relative one is resolved here
+    against where cookiecutter was started: the shell's ``PWD``, the output folder (``.`` unless ``-o``)
+    and, on Linux, cookiecutter's own working folder (the template folder while it runs the hooks).
+    """
+    path = Path(repo_dir)
+    if path.is_absolute():
+        return path if path.is_dir() else None
+    name = Path(os.path.normpath(repo_dir)).name  # "" for "."
+    bases = [os.environ.get("PWD"), output_dir]
+    candidates = [Path(base) / path for base in bases if base] + [Path(f"/proc/{os.getppid()}/cwd")]
+    for candidate in candidates:
+        if (candidate / "cookiecutter.json").is_file() and (not name or candidate.resolve().name == name):
+            return candidate.resolve()
+    return None
+
+
+def _copier_folder(template: Path) -> Path | None:
+    """The template's copier project: the nearest folder holding copier.yml (``template/`` sits in it)."""
+    return next((f for f in (template, *template.parents) if any((f / n).is_file() for n in COPIER_CONFIGS)), None)
+
+
+def _described_commit(folder: Path) -> str | None:
+    """``git describe --tags --always`` of ``folder`` when it is a git checkout's root (copier's ``_commit``)."""
+    top = _git(folder, "rev-parse", "--show-toplevel")
+    if top.returncode != 0 or Path(top.stdout.strip()).resolve() != folder.resolve():
+        return None
+    described = _git(folder, "describe", "--tags", "--always")
+    return described.stdout.strip() or None if described.returncode == 0 else None
+
+
+def _yaml_lines(data: dict[str, Any]) -> str:
+    """``data`` as copier writes its answers (PyYAML, which copier and cookiecutter both install), else JSON scalars."""
+    try:
+        import yaml  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return "".join(f"{key}: {json.dumps(value)}\n" for key, value in sorted(data.items()))
+    return str(yaml.safe_dump(data, indent=4, allow_unicode=True, default_flow_style=False))
+
+
+def write_copier_answers(root: Path, answers: dict[str, Any], template: Path | None) -> str:
+    """Write the answers file that copier writes itself, so a cookiecutter student can run ``copier update``.
+
+    It holds what copier records: ``_commit`` (``git describe --tags --always`` of the template's checkout),
+    ``_src_path`` (the template cookiecutter was given: its URL, or the folder holding copier.yml) and
+    every answer. Without ``_commit`` (a template outside git) copier update refuses and says why.
+    """
+    target = root / ANSWERS_FILE
+    if target.exists():
+        return f"kept the existing {ANSWERS_FILE}"
+    folder = _copier_folder(template) if template is not None else None
+    if folder is None:
+        return (
+            f"warning: {ANSWERS_FILE} was not written (the template's copier.yml was not found), so "
+            "`copier update` cannot bring course updates: render with copier, or with cookiecutter 2.2 or later "
+            "from the course repository"
+        )
+    given = str(answers.get("_template") or "")
+    # The URL cookiecutter cloned (copier knows its gh: and gl: abbreviations, not bb:), else the local folder.
+    source = str(folder)
+    if COOKIECUTTER_URL.match(given):
+        source = BITBUCKET_ABBREVIATION.sub("https://bitbucket.org/", given)
+    data: dict[str, Any] = {"_src_path": source}
+    commit = _described_commit(folder)
+    if commit:
+        data["_commit"] = commit
+    data.update((key, value) for key, value in answers.items() if not str(key).startswith("_"))
+    target.write_text(f"{ANSWERS_HEADER}\n{_yaml_lines(data)}", encoding="utf-8")
+    at = f" at {commit}" if commit else " (not a git checkout: copier update needs a tagged one)"
+    return f"wrote {ANSWERS_FILE} for `copier update` (template {source}{at})"
 
 
 def gpu_only_paths(root: Path) -> list[Path]:
@@ -140,15 +228,29 @@ def inside_git_work_tree(root: Path) -> bool:
         return False
 
 
+def fallback_identity(root: Path, answers: dict[str, Any]) -> dict[str, str]:
+    """The identity settings git lacks, from the answers (empty when the user's own name and email are set).
+
+    The user's git identity (global, local or GIT_AUTHOR_* / EMAIL in the environment) always wins; only a
+    missing part is filled in, for the first commit alone (``git -c``), never written to a config file.
+    """
+    missing: dict[str, str] = {}
+    for key, env_vars in (("user.name", ("GIT_AUTHOR_NAME",)), ("user.email", ("GIT_AUTHOR_EMAIL", "EMAIL"))):
+        if any(os.environ.get(var) for var in env_vars) or _git(root, "config", "--get", key).stdout.strip():
+            continue
+        if key == "user.name":
+            missing[key] = str(answers.get("student_name") or "Capstone student")
+        else:
+            missing[key] = f"{answers.get('github_username') or 'student'}@users.noreply.github.com"
+    return missing
+
+
 def init_git_repo(root: Path, answers: dict[str, Any]) -> str:
     """``git init`` and a first commit, unless git is missing or ``root`` already is in a repository."""
     if shutil.which("git") is None:
         return "git is not installed: run `git init` yourself before your first commit"
     if inside_git_work_tree(root):
         return "already inside a git repository: left as it is"
-    name = str(answers.get("student_name") or "Capstone student")
-    email = f"{answers.get('github_username') or 'student'}@users.noreply.github.com"
-    identity = ("-c", f"user.name={name}", "-c", f"user.email={email}", "-c", "commit.gpgsign=false")
     message = "Start the capstone from the course template"
     steps = (
         ("init", ("init", "--quiet")),
@@ -157,19 +259,81 @@ def init_git_repo(root: Path, answers: dict[str, Any]) -> str:
         # file each: the same objects, a fifth of the time on a file system where creating files is
         # slow (1,449 files: 0.85 s -> 0.17 s here). The setting lasts for this command only.
         ("add", ("-c", "core.bigFileThreshold=1", "add", "--all")),
-        ("commit", (*identity, "commit", "--quiet", "--no-verify", "-m", message)),
     )
     for label, args in steps:
         result = _git(root, *args)
         if result.returncode != 0:
             return f"`git {label}` failed: {result.stderr.strip()}"
+    fallback = fallback_identity(root, answers)
+    identity = [arg for key, value in fallback.items() for arg in ("-c", f"{key}={value}")]
+    result = _git(root, *identity, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", message)
+    if result.returncode != 0:
+        return f"`git commit` failed: {(result.stderr or result.stdout).strip()}"
+    if fallback:
+        return (
+            f"initialised a git repository with a first commit (git has no {' or '.join(fallback)} set, so that "
+            "commit used your answers; set yours with `git config --global user.name ...` and `user.email ...`)"
+        )
     return "initialised a git repository with a first commit"
 
 
+def placeholder_warnings(answers: dict[str, Any]) -> list[str]:
+    """A warning for each personal answer that still holds its placeholder default."""
+    return [
+        f"warning: {name} is still the placeholder {value!r} (README, model card, CODEOWNERS): run "
+        f"`copier update --trust --data {name}=...` with your own"
+        for name, value in PLACEHOLDERS.items()
+        if str(answers.get(name, "")).strip().lower() == value.lower()
+    ]
+
+
+def _answers_commit(root: Path) -> str | None:
+    """``_commit`` of the copier answers file (the course release this repository was rendered from)."""
+    try:
+        text = (root / ANSWERS_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(r"(?m)^_commit:\s*['\"]?([^'\"\s]+)", text)
+    return found.group(1) if found else None
+
+
+def check_grader_pin(root: Path) -> str | None:
+    """A warning when the graders' pin names another release than the one the answers file records.
+
+    Both come from the same course release (the build renders the pin at each tag), so a difference
+    means the student edited the pin or a merge kept an old line; the file is never rewritten here.
+    """
+    commit = _answers_commit(root)
+    try:
+        pin = (root / GRADERS_REQUIREMENTS).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if commit is None or not re.fullmatch(r"v\d+(\.\d+)*", commit):  # not a release tag (v1.2.0-3-gabc...)
+        return None
+    pinned = re.findall(r"(?m)^[^#\n]*@(v[\w.+-]+)\s*$", pin)
+    if pinned == [commit]:
+        return None
+    shown = ", ".join(pinned) or "no release"
+    return (
+        f"warning: {GRADERS_REQUIREMENTS} pins the graders at {shown}, but this repository is at the course release "
+        f"{commit} (.copier-answers.yml): `make grade` and Classroom install what that file says; restore the "
+        f"course's line (`git diff {GRADERS_REQUIREMENTS}`) unless your instructor told you otherwise"
+    )
+
+
 def post_generate(
-    root: Path, answers: dict[str, Any], tool: str, operation: str, today: dt.date, course_data: Path | None = None
+    root: Path,
+    answers: dict[str, Any],
+    tool: str,
+    operation: str,
+    today: dt.date,
+    course_data: Path | None = None,
+    template: Path | None = None,
 ) -> list[str]:
-    """Run the steps that apply to this tool and operation; return what was done, for the log."""
+    """Run the steps that apply to this tool and operation; return what was done, for the log.
+
+    ``template`` is the folder cookiecutter rendered (copier's task passes none).
+    """
     done = []
     if course_data is not None and course_data.is_dir():
         copied = copy_course_data(root, course_data)
@@ -186,15 +350,21 @@ def post_generate(
     if tool == "cookiecutter":
         strip_template_suffix(root)
         remove_empty_answers_file(root)
+        if operation == "copy":
+            done.append(write_copier_answers(root, answers, template))
     gpu = answers.get("gpu_variant")
     if gpu is False or str(gpu).lower() in ("false", "no", "n", "0", "off"):
         removed = remove_gpu_files(root)
         if removed:
             done.append(f"removed GPU-only files: {', '.join(p.relative_to(root).as_posix() for p in removed)}")
+    pin = check_grader_pin(root)
+    if pin:
+        done.append(pin)
     if operation == "copy":
         if stamp_progress_tracker(root, answers, today):
             done.append(f"started the log in {TRACKER_FILE}")
         done.append(init_git_repo(root, answers))
+    done.extend(placeholder_warnings(answers))
     return done
 
 
@@ -217,10 +387,13 @@ def main(argv: list[str]) -> int:
     else:
         print("post_gen_project.py: no answers given (pass --answers JSON)", file=sys.stderr)
         return 2
-    course_data = args.course_data
-    if course_data is None and answers.get("_repo_dir"):  # cookiecutter: its template folder
-        course_data = Path(answers["_repo_dir"]) / COURSE_DATA_DIR
-    for line in post_generate(args.root.resolve(), answers, args.tool, args.operation, dt.date.today(), course_data):
+    course_data, template = args.course_data, None
+    if answers.get("_repo_dir"):  # cookiecutter: its template folder, the course data beside the payload
+        template = cookiecutter_template_dir(str(answers["_repo_dir"]), answers.get("_output_dir"))
+        if course_data is None and template is not None:
+            course_data = template / COURSE_DATA_DIR
+    root = args.root.resolve()
+    for line in post_generate(root, answers, args.tool, args.operation, dt.date.today(), course_data, template):
         print(f"  {line}")
     return 0
 

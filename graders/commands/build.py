@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from graders.commands.common import error
+from graders.commands.common import add_kit_option, error, kit_checkout
 from graders.engine.labs import LabMetadataError
 from graders.instructor import build
 
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="DIR",
         help="write the template variant that keeps the solutions (its render equals the reference) to DIR",
     )
-    p.add_argument("--kit", type=Path, default=build.KIT_ROOT, help=argparse.SUPPRESS)
+    add_kit_option(p)
     p.set_defaults(func=run)
 
 
@@ -54,6 +54,9 @@ def ignored_by_git(kit: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.kit = kit_checkout(args.kit)
+    if args.kit is None:
+        return 1
     started = time.perf_counter()
     try:
         result = build.build(args.kit, keep_solutions=args.keep_solutions is not None)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from graders.instructor import layout
+
 
 def add_lab_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -17,6 +19,32 @@ def add_lab_options(parser: argparse.ArgumentParser) -> None:
         help="interpreter with the student's dependencies, used to run their programs (default: the grader's own)",
     )
     parser.add_argument("--labs-dir", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+
+
+def add_kit_option(parser: argparse.ArgumentParser) -> None:
+    """``--kit DIR`` (hidden): the kit checkout to act on; default: the one around the current folder."""
+    parser.add_argument("--kit", type=Path, default=None, help=argparse.SUPPRESS)
+
+
+def kit_checkout(explicit: Path | None) -> Path | None:
+    """The kit checkout an instructor command acts on, said on stderr (one line); None after an error line.
+
+    With two checkouts (a release branch, a colleague's fork), the one the instructor stands in is meant,
+    not the one ``capstone`` happens to be installed from.
+    """
+    if explicit is not None:
+        root: Path | None = explicit.absolute()
+        why = "--kit"
+    else:
+        root, why = layout.locate_kit()
+    if root is None:
+        error(
+            f"{why}: run this command inside a checkout of the capstone kit (a folder with pyproject.toml "
+            f"naming {layout.KIT_PROJECT_NAME}, reference_solution/ and labs/)"
+        )
+        return None
+    print(f"capstone: kit checkout {root} ({why})", file=sys.stderr)
+    return root
 
 
 def error(message: str) -> int:

@@ -10,21 +10,24 @@ from pathlib import Path
 from graders.commands.common import add_lab_options, error, write_output
 from graders.engine import progress
 from graders.engine.labs import LabMetadataError, load_catalog, select
+from graders.engine.locate import NotACapstone, find_capstone, found_from
 from graders.engine.model import GradeReport
 from graders.engine.parallel import default_jobs
 from graders.engine.session import EngineError, check_isolation, grade_labs
 from graders.reports import FORMATS, render
-from graders.reports.text import render_verbose
+from graders.reports import text as text_report
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "grade",
-        help="grade a capstone repository (default: the current folder)",
-        description="Grade a capstone repository lab by lab. Exits 0 whenever grading ran, "
-        "whatever the score; non-zero only when the grader could not run.",
+        help="grade a capstone repository (default: the one the current folder is in)",
+        description="Grade a capstone repository lab by lab. PATH may be any folder inside it (e.g. notebooks/): "
+        "the capstone is the nearest folder at or above PATH with config/plant.yaml. The text report shows the "
+        "score table and the first lab with work left; --lab ID details those labs, --all every check. "
+        "Exits 0 whenever grading ran, whatever the score; non-zero only when the grader could not run.",
     )
-    p.add_argument("path", nargs="?", default=".", type=Path, help="the repository to grade (default: .)")
+    p.add_argument("path", nargs="?", default=".", type=Path, help="the repository, or a folder inside it (default: .)")
     add_lab_options(p)
     p.add_argument("--format", default="text", choices=sorted(FORMATS), help="report format (default: text)")
     p.add_argument(
@@ -39,6 +42,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=[],
         metavar="FORMAT=FILE",
         help="also write another format from the same run, e.g. --also markdown=$GITHUB_STEP_SUMMARY",
+    )
+    p.add_argument(
+        "--all",
+        dest="show_all",
+        action="store_true",
+        help="text report: every check that needs work in every lab, each with its full feedback",
+    )
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="grade PATH itself; never look for the capstone in the folders above it (grade-batch does this)",
     )
     p.add_argument("--verbose", action="store_true", help="show grader-side details of errored checks")
     p.add_argument(
@@ -79,24 +93,43 @@ def _write(fmt: str, text: str, output: Path | None) -> None:
     write_output(text, output)
 
 
+def _announce(args: argparse.Namespace, root: Path) -> None:
+    """Say which repository is graded (stderr: the report on stdout stays machine-readable)."""
+    start = found_from(args.path, root)
+    if start is not None:
+        print(f"Grading {root} (found from {start})", file=sys.stderr)
+    elif args.format == "text":
+        print(f"Grading {root}", file=sys.stderr)
+
+
+def _main_text(args: argparse.Namespace, report: GradeReport) -> str:
+    if args.format != "text":
+        return render(report, args.format)
+    detail: text_report.Detail = "all" if args.show_all else "labs" if args.labs else "next"
+    if args.verbose:
+        return text_report.render_verbose(report, detail)
+    return text_report.render(report, detail)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         also = _parse_also(args.also)
-        check_isolation(args.path)
+        root = find_capstone(args.path, walk_up=not args.exact)
+        check_isolation(root)
         if args.jobs is not None and args.jobs < 1:
             raise ValueError("--jobs must be at least 1")
         labs = select(load_catalog(args.labs_dir), args.labs)
         jobs = args.jobs if args.jobs is not None else default_jobs(len(labs))
-        report = grade_labs(args.path, labs, python=args.python, jobs=jobs)
-    except (EngineError, LabMetadataError, ValueError) as exc:
+        _announce(args, root)
+        report = grade_labs(root, labs, python=args.python, jobs=jobs)
+    except (EngineError, LabMetadataError, NotACapstone, NotADirectoryError, ValueError) as exc:
         return error(str(exc))
-    report.submission = str(args.path)
-    main_text = render_verbose(report) if args.verbose and args.format == "text" else render(report, args.format)
-    _write(args.format, main_text, args.output)
+    report.submission = str(root)
+    _write(args.format, _main_text(args, report), args.output)
     for fmt, file in also:
         _write(fmt, render(report, fmt), file)
     if args.record_progress:
-        return _record_progress(args.path / progress.DEFAULT_FILE, report)
+        return _record_progress(root / progress.DEFAULT_FILE, report)
     return 0
 
 

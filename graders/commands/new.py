@@ -1,4 +1,4 @@
-"""``capstone new DEST``: render the student template of this checkout into DEST (as a student would)."""
+"""``capstone new DEST``: render the student template of the kit checkout into DEST (as a student would)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import sys
 import time
 from pathlib import Path
 
-from graders.commands.common import error
+from graders.commands.common import add_kit_option, error, kit_checkout
 from graders.instructor import build, render
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "new",
-        help="render the student template of this checkout into a new folder",
-        description="Render template/ of this checkout with copier (answers: the example plant, overridden by "
-        "--data). DEST must not exist or be an empty folder.",
+        help="render the student template of the kit checkout you are in into a new folder",
+        description="Render template/ of the kit checkout around the current folder with copier (answers: the "
+        "example plant, overridden by --data). DEST must not exist or be an empty folder.",
     )
     p.add_argument("dest", type=Path, metavar="DEST", help="the folder to create")
     p.add_argument(
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--tool", choices=["copier", "cookiecutter"], default="copier", help="render with (default: copier)")
     p.add_argument("--fresh", action="store_true", help="build the template from reference_solution/ first (in memory)")
-    p.add_argument("--kit", type=Path, default=build.KIT_ROOT, help=argparse.SUPPRESS)
+    add_kit_option(p)
     p.set_defaults(func=run)
 
 
@@ -61,6 +61,9 @@ def _warn_if_stale(check: subprocess.Popen[bytes]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.kit = kit_checkout(args.kit)
+    if args.kit is None:
+        return 1
     started = time.perf_counter()
     check: subprocess.Popen[bytes] | None = None
     try:

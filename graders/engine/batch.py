@@ -45,7 +45,7 @@ def grade_one(
         out = Path(tmp) / "report.json"
         # One process per submission: the batch's own --jobs already keeps the cores busy.
         cmd = [sys.executable, "-m", "graders.cli", "grade", str(folder), "--format", "json", "--output", str(out)]
-        cmd += ["--jobs", "1"]
+        cmd += ["--jobs", "1", "--exact"]  # the folder itself: never the batch folder above a non-capstone
         for lab_id in lab_ids or []:
             cmd += ["--lab", lab_id]
         if python:

@@ -42,13 +42,15 @@ class CheckResult:
     duration_s: float = 0.0
     # Grader-side diagnostics (tracebacks): shown with --verbose, never in student-facing formats.
     detail: str | None = None
+    # The tool whose absence skipped this check (graders.sdk.tools.ToolMissing), for the reports' banner.
+    missing_tool: str | None = None
 
     def __post_init__(self) -> None:
         self.score = round_score(min(max(self.score, 0.0), self.max_score))
         self.max_score = round_score(self.max_score)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "score": self.score,
@@ -57,6 +59,9 @@ class CheckResult:
             "feedback": self.feedback,
             "location": self.location,
         }
+        if self.missing_tool:
+            data["missing_tool"] = self.missing_tool
+        return data
 
 
 @dataclass
@@ -107,6 +112,15 @@ class GradeReport:
     def max_score(self) -> float:
         return round_score(sum(lab.max_score for lab in self.labs))
 
+    def missing_tools(self) -> dict[str, list[str]]:
+        """Tool name -> ids of the checks skipped because the grading machine lacks it (first seen first)."""
+        found: dict[str, list[str]] = {}
+        for lab in self.labs:
+            for c in lab.checks:
+                if c.status is Status.SKIPPED and c.missing_tool:
+                    found.setdefault(c.missing_tool, []).append(c.id)
+        return found
+
     def lab(self, lab_id: str) -> LabResult:
         for lab in self.labs:
             if lab.id == lab_id:
@@ -142,6 +156,7 @@ class GradeReport:
                     status=Status(c["status"]),
                     feedback=c.get("feedback", ""),
                     location=c.get("location"),
+                    missing_tool=c.get("missing_tool"),
                 )
                 for c in lab["checks"]
             ]

@@ -1,9 +1,12 @@
 """Known-wrong variants of the reference solution that a lab's grader must catch.
 
 A lab ships ``mutants.yaml`` beside its checks. Each mutant is a small declarative edit of one or
-more reference files (text replacement, regex, YAML/JSON key edits, whole-file write or delete)
-plus the ids of the checks that must then fail. An edit that no longer applies is an error, so a
-mutant cannot silently go stale when the reference changes.
+more reference files (text replacement, regex, YAML/JSON key edits, whole-file write or delete),
+or an ``overlay`` folder of whole files, plus the ids of the checks that must then fail. An edit
+that no longer applies is an error, so a mutant cannot silently go stale when the reference changes.
+
+The same overlay and edits describe a lab's correct variants (``graders.engine.variants``); this
+module applies and grades both kinds of change.
 
 Format::
 
@@ -15,17 +18,27 @@ Format::
             replace: "* 1000"
             with: ""
         must_fail: [lab02.audit_latency_ms]
+      - id: raw-path-route
+        description: A whole middleware written another way, with the raw path as the route.
+        overlay: mutants/raw-path-route     # relative to this file; its files replace the reference's
+        must_fail: [lab02.audit_success_record]
+
+An overlay folder holds files at their repository paths (``<overlay>/src/copilot/audit/middleware.py``);
+they are copied over the reference first, then ``edits`` apply.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import yaml
 
@@ -36,6 +49,8 @@ from graders.sdk import safe_yaml
 EDIT_KINDS = ("replace", "regex", "write", "append", "delete", "yaml_set", "yaml_delete", "json_set", "json_delete")
 # Reference-solution folders that are never needed to grade a mutant (fast copies).
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", "mlruns", ".mypy_cache")
+# Never part of an overlay: interpreter caches an editor or a test run may leave in the folder.
+OVERLAY_SKIP = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store"})
 
 
 class MutantError(Exception):
@@ -49,13 +64,33 @@ class Edit:
     args: dict[str, Any]
 
 
+class Change(Protocol):
+    """What a mutant and a variant share: whole files (``overlay``) and edits applied to the reference."""
+
+    kind: ClassVar[str]
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def lab(self) -> str: ...
+
+    @property
+    def edits(self) -> tuple[Edit, ...]: ...
+
+    @property
+    def overlay(self) -> Path | None: ...
+
+
 @dataclass(frozen=True)
 class Mutant:
+    kind: ClassVar[str] = "mutant"
     id: str
     lab: str
     description: str
     edits: tuple[Edit, ...]
     must_fail: tuple[str, ...]
+    overlay: Path | None = None
 
 
 @dataclass
@@ -86,26 +121,79 @@ def _parse_edit(raw: Any, where: str) -> Edit:
     return Edit(file=str(raw["file"]), kind=kinds[0], args=args)
 
 
+def overlay_files(overlay: Path) -> list[str]:
+    """The repository paths (POSIX, sorted) of an overlay folder's files."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(overlay):
+        dirnames[:] = sorted(d for d in dirnames if d not in OVERLAY_SKIP)
+        for name in filenames:
+            if name not in OVERLAY_SKIP and not name.endswith(".pyc"):
+                found.append((Path(dirpath) / name).relative_to(overlay).as_posix())
+    return sorted(found)
+
+
+def _parse_overlay(value: Any, base: Path, where: str) -> Path:
+    """``overlay:`` is a folder relative to the YAML file, inside the grader package, holding files."""
+    if not isinstance(value, str) or not value.strip() or Path(value).is_absolute():
+        raise MutantError(f"{where}: overlay must be a folder path relative to {base.name}'s folder")
+    folder = (base.parent / value).resolve()
+    if not folder.is_relative_to(base.parent.resolve()):
+        raise MutantError(f"{where}: overlay {value!r} leaves the grader package")
+    if not folder.is_dir():
+        raise MutantError(f"{where}: overlay folder {value!r} does not exist (next to {base.name})")
+    if not overlay_files(folder):
+        raise MutantError(f"{where}: overlay folder {value!r} holds no files")
+    return folder
+
+
+def parse_changes(raw: dict[str, Any], base: Path, where: str) -> tuple[Path | None, tuple[Edit, ...]]:
+    """The ``overlay`` and ``edits`` of one mutants.yaml or variants.yaml entry (at least one of them)."""
+    overlay = _parse_overlay(raw["overlay"], base, where) if raw.get("overlay") is not None else None
+    raw_edits = raw.get("edits") or []
+    if not isinstance(raw_edits, list):
+        raise MutantError(f"{where}: edits must be a list")
+    edits = tuple(_parse_edit(e, f"{where} edits[{j}]") for j, e in enumerate(raw_edits))
+    if overlay is None and not edits:
+        raise MutantError(f"{where}: give an 'overlay' folder, 'edits' or both")
+    return overlay, edits
+
+
+def read_entries(path: Path, key: str) -> list[tuple[str, dict[str, Any]]]:
+    """The entries under ``key`` with their location for messages; ids must be present and unique."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise MutantError(f"{path}: not valid YAML: {exc}") from None
+    entries = data.get(key) if isinstance(data, dict) else None
+    if entries is not None and not isinstance(entries, list):
+        raise MutantError(f"{path}: '{key}' must be a list")
+    result = []
+    seen: set[str] = set()
+    for i, raw in enumerate(entries or []):
+        where = f"{path}: {key}[{i}]"
+        if not isinstance(raw, dict) or not raw.get("id"):
+            raise MutantError(f"{where}: each entry needs an 'id'")
+        if raw["id"] in seen:
+            raise MutantError(f"{where}: duplicate id {raw['id']!r}")
+        seen.add(raw["id"])
+        result.append((f"{where} ({raw['id']})", raw))
+    return result
+
+
 def load_mutants(lab: Lab) -> list[Mutant]:
     path = mutants_file(lab)
     if path is None:
         return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     result = []
-    seen: set[str] = set()
-    for i, raw in enumerate(data.get("mutants") or []):
-        where = f"{path}: mutants[{i}]"
-        if not isinstance(raw, dict) or not raw.get("id") or not raw.get("edits") or not raw.get("must_fail"):
-            raise MutantError(f"{where}: a mutant needs 'id', 'description', 'edits' and 'must_fail'")
-        if raw["id"] in seen:
-            raise MutantError(f"{where}: duplicate mutant id {raw['id']!r}")
-        seen.add(raw["id"])
-        edits = tuple(_parse_edit(e, f"{where} ({raw['id']}) edits[{j}]") for j, e in enumerate(raw["edits"]))
+    for where, raw in read_entries(path, "mutants"):
+        if not raw.get("must_fail") or not (raw.get("edits") or raw.get("overlay")):
+            raise MutantError(f"{where}: a mutant needs 'id', 'description', 'edits' or 'overlay', and 'must_fail'")
+        overlay, edits = parse_changes(raw, path, where)
         must_fail = tuple(str(c) for c in raw["must_fail"])
         bad = [c for c in must_fail if not c.startswith(lab.id + ".")]
         if bad:
-            raise MutantError(f"{where} ({raw['id']}): must_fail ids must start with '{lab.id}.': {bad}")
-        result.append(Mutant(raw["id"], lab.id, str(raw.get("description", "")), edits, must_fail))
+            raise MutantError(f"{where}: must_fail ids must start with '{lab.id}.': {bad}")
+        result.append(Mutant(str(raw["id"]), lab.id, str(raw.get("description", "")), edits, must_fail, overlay))
     return result
 
 
@@ -214,14 +302,31 @@ def apply_edit(root: Path, edit: Edit) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def apply(mutant: Mutant, root: Path) -> None:
-    for i, edit in enumerate(mutant.edits):
+def apply_overlay(overlay: Path, root: Path) -> None:
+    """Copy the overlay's files over ``root`` at their repository paths (replacing links too)."""
+    for rel in overlay_files(overlay):
+        dest = root / rel
+        if dest.is_symlink() or dest.is_file():
+            dest.unlink()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(overlay / rel, dest)
+
+
+def apply(change: Change, root: Path) -> None:
+    """Apply a mutant or variant to ``root``: its overlay first, then its edits in order."""
+    label = f"{change.kind} {change.lab}/{change.id}"
+    if change.overlay is not None:
+        try:
+            apply_overlay(change.overlay, root)
+        except OSError as exc:
+            raise MutantError(f"{label} overlay: {exc}") from None
+    for i, edit in enumerate(change.edits):
         try:
             apply_edit(root, edit)
         except MutantError as exc:
-            raise MutantError(f"mutant {mutant.lab}/{mutant.id} edit {i}: {exc}") from None
+            raise MutantError(f"{label} edit {i}: {exc}") from None
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise MutantError(f"mutant {mutant.lab}/{mutant.id} edit {i} on {edit.file}: {exc!r}") from None
+            raise MutantError(f"{label} edit {i} on {edit.file}: {exc!r}") from None
 
 
 def copy_reference(reference: Path, dest: Path) -> Path:
@@ -251,38 +356,83 @@ def judge(mutant: Mutant, result: LabResult, baseline_score: float) -> MutantOut
     return MutantOutcome(mutant, caught, result.score, baseline_score, not_failed, message)
 
 
-def fingerprint(mutant: Mutant) -> str:
-    """What a mutant changes, as text: equal for equal edits (the grade cache's key for its copy)."""
-    edits = [{"file": e.file, "kind": e.kind, "args": e.args} for e in mutant.edits]
-    return json.dumps({"mutant": f"{mutant.lab}/{mutant.id}", "edits": edits}, sort_keys=True, default=str)
+def fingerprint(change: Change) -> str:
+    """What a mutant or variant changes, as text: equal for equal overlay contents and edits (the grade
+    cache's key for its copy)."""
+    edits = [{"file": e.file, "kind": e.kind, "args": e.args} for e in change.edits]
+    overlay = (
+        {rel: hashlib.sha256((change.overlay / rel).read_bytes()).hexdigest() for rel in overlay_files(change.overlay)}
+        if change.overlay is not None
+        else {}
+    )
+    return json.dumps(
+        {change.kind: f"{change.lab}/{change.id}", "overlay": overlay, "edits": edits}, sort_keys=True, default=str
+    )
 
 
-def _grade_copy(mutant: Mutant, reference: Path, lab: Lab, python: str | None) -> LabResult:
+GIT_TIMEOUT_S = 20
+
+
+def borrow_history(reference: Path, root: Path) -> bool:
+    """Make the copy ``root`` a git repository whose HEAD is the reference's, sharing its objects.
+
+    A copy is graded like a clone: checks that look commits up in the history (a release record's
+    commit) then see the reference's. The objects are borrowed read-only (``objects/info/alternates``),
+    so nothing is copied and the reference's repository is never written. False when the reference
+    is not in a git repository or git is missing (the copy is then graded as a plain folder).
+    """
+    git = shutil.which("git")
+    if git is None:
+        return False
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [git, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False
+        )
+
+    found = run("rev-parse", "--git-common-dir", "HEAD", cwd=reference)
+    if found.returncode != 0 or len(found.stdout.split()) != 2:
+        return False
+    common, head = found.stdout.split()
+    objects = (reference / common).resolve() / "objects"
+    if not objects.is_dir() or run("init", "-q", "--template=", str(root), cwd=root).returncode != 0:
+        return False
+    (root / ".git" / "objects" / "info").mkdir(parents=True, exist_ok=True)
+    (root / ".git" / "objects" / "info" / "alternates").write_text(f"{objects}\n", encoding="utf-8")
+    return run("update-ref", "HEAD", head, cwd=root).returncode == 0
+
+
+def _grade_copy(change: Change, reference: Path, lab: Lab, python: str | None) -> LabResult:
     from graders.engine.session import grade_labs  # local: session imports pytest machinery
 
-    with tempfile.TemporaryDirectory(prefix=f"capstone-mutant-{mutant.id}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"capstone-{change.kind}-{change.id}-") as tmp:
         root = copy_reference(reference, Path(tmp) / "submission")
-        apply(mutant, root)
+        borrow_history(reference, root)
+        apply(change, root)
         return grade_labs(root, [lab], python=python).lab(lab.id)
 
 
-def grade_mutant(mutant: Mutant, reference: Path, lab: Lab, python: str | None = None) -> LabResult:
-    """Apply ``mutant`` to a temporary copy of ``reference`` and grade its lab.
+def grade_change(change: Change, reference: Path, lab: Lab, python: str | None = None) -> LabResult:
+    """Apply a mutant or variant to a temporary copy of ``reference`` and grade its lab.
 
     Under the kit's test cache (``graders.engine.cache``) the entry is looked up from the reference and
-    the mutant's edits before any copy is made: copying the reference costs more than a cached grade.
+    the change's fingerprint before any copy is made: copying the reference costs more than a cached grade.
     """
     from graders.engine.cache import GradeCache
 
     cache = GradeCache.from_env()
     if cache is None:
-        return _grade_copy(mutant, reference, lab, python)
-    with cache.entry(cache.key(reference, lab, python, ignore=COPY_IGNORE, variant=fingerprint(mutant))) as entry:
+        return _grade_copy(change, reference, lab, python)
+    with cache.entry(cache.key(reference, lab, python, ignore=COPY_IGNORE, variant=fingerprint(change))) as entry:
         result = cache.read(entry)
         if result is None:
-            result = _grade_copy(mutant, reference, lab, python)
+            result = _grade_copy(change, reference, lab, python)
             cache.write(entry, result)
     return result
+
+
+grade_mutant = grade_change
 
 
 def run_mutant(

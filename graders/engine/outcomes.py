@@ -16,6 +16,7 @@ import pytest
 from graders.engine.model import Status
 from graders.sdk.checks import CheckFailed, Checklist, CheckSkipped, GraderError, PartialCredit
 from graders.sdk.submission import SubmissionFileError
+from graders.sdk.tools import ToolMissing
 
 
 class CheckTimeout(Exception):
@@ -29,6 +30,7 @@ class Outcome:
     feedback: str
     location: str | None = None
     detail: str | None = None
+    missing_tool: str | None = None  # the tool whose absence skipped the check
 
 
 def _first_line_location(items: list[tuple[str, str | None]]) -> str | None:
@@ -54,6 +56,8 @@ def from_exception(exc: BaseException, timeout_s: float) -> Outcome:
         return Outcome(Status.FAILED, 0.0, exc.feedback, exc.location)
     if isinstance(exc, SubmissionFileError):
         return Outcome(Status.FAILED, 0.0, str(exc), exc.location)
+    if isinstance(exc, ToolMissing):
+        return Outcome(Status.SKIPPED, 0.0, exc.feedback, missing_tool=exc.tool.name)
     if isinstance(exc, CheckSkipped):
         return Outcome(Status.SKIPPED, 0.0, exc.feedback)
     if isinstance(exc, pytest.skip.Exception):

@@ -183,6 +183,7 @@ class GradingPlugin:
         result.feedback = feedback
         result.location = outcomes.scrub(decided.location, root) if decided.location else None
         result.detail = decided.detail
+        result.missing_tool = decided.missing_tool
 
     # -- fixtures --------------------------------------------------------------------------------
     @pytest.fixture(scope="session")

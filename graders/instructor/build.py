@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from graders.engine.labs import Lab, load_catalog
-from graders.instructor import copier_config, kit_files, markers, sources, starter_lint, variables
+from graders.instructor import copier_config, kit_files, markers, release, sources, starter_lint, variables
 from graders.instructor.filetypes import file_type
 from graders.instructor.layout import KIT_ROOT, BuildError, BuildResult, KitPaths, OutFile, is_executable
 from graders.instructor.output import differences, stage_template, write, write_tree
@@ -231,11 +231,18 @@ def _copier_yml(paths: KitPaths) -> str:
 
 def build(kit_root: Path = KIT_ROOT, keep_solutions: bool = False) -> BuildResult:
     """Compute the template (nothing is written); raise BuildError listing every problem found."""
+    with release.building(kit_root):  # the generated files pin the graders of this checkout's release
+        return _build(kit_root, keep_solutions)
+
+
+def _build(kit_root: Path, keep_solutions: bool) -> BuildResult:
     paths = KitPaths(kit_root)
     labs = load_catalog(paths.labs)
     known = {lab.id for lab in labs}
     generated = kit_files.generated_reference_files(labs)
     payload = _Payload(_longest_answers(paths.hooks), _line_length(paths.reference))
+    # A tagged checkout is a release: its template pins the graders to its tag and URL, so they must agree.
+    payload.problems, payload.warnings = release.release_problems(paths.root)
     if keep_solutions:
         _add_reference(payload, paths, generated, known, skip=lambda rel: False, strip_solutions=False)
     else:

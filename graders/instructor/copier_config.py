@@ -109,7 +109,8 @@ def copier_yml(
         ],
         "_message_after_copy": (
             "Your capstone repository is ready. Next: cd into it, `make setup`, `make test`, then open\n"
-            "notebooks/ and start with lab01. `make grade` shows your score, lab by lab.\n"
+            "notebooks/ and start with lab01. `make grade` shows your score, lab by lab (one lab:\n"
+            "`make grade LAB=lab01`; from notebooks/: `make -C .. grade LAB=lab01`). `make help` lists every target.\n"
         ),
         "_message_after_update": (
             "Updated. Review with `git diff`; resolve any conflict markers (<<<<<<<) before you commit.\n"
@@ -122,9 +123,8 @@ def copier_yml(
         "# metadata. Do not edit by hand: change those and run `capstone build`.\n"
         "# Students: copier copy --trust gh:ORG/REPO my-capstone; later: copier update --trust\n"
     )
-    return (
-        header + _dump(settings) + "\n# Questions (defaults: the example plant)\n" + _dump(copier_questions(questions))
-    )
+    questions_header = "\n# Questions (defaults: the example plant; your name and username: placeholders)\n"
+    return header + _dump(settings) + questions_header + _dump(copier_questions(questions))
 
 
 def cookiecutter_json(questions: tuple[Any, ...], copy_without_render: list[str]) -> str:

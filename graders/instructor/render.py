@@ -34,8 +34,8 @@ def questions(kit_root: Path = build_mod.KIT_ROOT) -> tuple[Any, ...]:
 
 
 def example_answers(kit_root: Path = build_mod.KIT_ROOT) -> dict[str, Any]:
-    """The example plant's answers (every question's default)."""
-    return {q.name: q.default for q in questions(kit_root)}
+    """The reference solution's answers (the example plant; the personal defaults are placeholders)."""
+    return {q.name: q.example_value for q in questions(kit_root)}
 
 
 def parse_data(pairs: list[str], kit_root: Path = build_mod.KIT_ROOT) -> dict[str, Any]:

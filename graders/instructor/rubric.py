@@ -60,7 +60,7 @@ def render(lab: Lab, checks: list[tuple[str, CheckSpec]]) -> str:
         "| --- | --- |",
         *(f"| `{_cell(d.path)}` | {_cell(d.description)} |" for d in lab.deliverables),
         "",
-        f"**Grading rubric**: {_points(total)} points; `capstone grade --lab {lab.id}` runs these checks and "
+        f"**Grading rubric**: {_points(total)} points; `make grade LAB={lab.id}` runs these checks and "
         "tells you, for each one that does not pass, what was expected, where, and which section of this "
         "notebook explains it.",
         "",

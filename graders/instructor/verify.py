@@ -1,14 +1,16 @@
 """``capstone verify``: prove the graders against the reference, a fresh starter and every known mistake.
 
 Passing means, for every lab whose grader exists: the reference solution gets full marks, the
-freshly rendered starter fails at least one of the lab's ``assignment=True`` checks, and every mutant
-in the lab's ``mutants.yaml`` is caught; and the starter scores under 15% overall. Labs whose
+freshly rendered starter fails at least one of the lab's ``assignment=True`` checks, every mutant
+in the lab's ``mutants.yaml`` is caught and every variant in its ``variants.yaml`` (a correct answer
+in another form) gets full marks; and the starter scores under 15% overall. Labs whose
 grader does not exist yet are listed as such (they fail only with ``require_all``).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from graders.engine import mutants
+from graders.engine import mutants, variants
 from graders.engine.labs import Lab, load_catalog, select
 from graders.engine.model import LabResult, Status
 from graders.engine.session import grade_labs
@@ -34,6 +36,15 @@ class MutantVerdict:
 
 
 @dataclass
+class VariantVerdict:
+    id: str
+    full_marks: bool
+    score: float = 0.0
+    max_score: float = 0.0
+    message: str = ""
+
+
+@dataclass
 class LabVerdict:
     id: str
     title: str
@@ -45,6 +56,7 @@ class LabVerdict:
     assignment_failed_by_starter: list[str] = field(default_factory=list)
     mutants: list[MutantVerdict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    variants: list[VariantVerdict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -61,6 +73,7 @@ class LabVerdict:
             "assignment_checks": self.assignment_checks,
             "assignment_failed_by_starter": self.assignment_failed_by_starter,
             "mutants": [{"id": m.id, "caught": m.caught, "message": m.message} for m in self.mutants],
+            "variants": [dataclasses.asdict(v) for v in self.variants],
             "problems": self.problems,
             "ok": self.ok,
         }
@@ -77,9 +90,17 @@ class Verification:
     def ok(self) -> bool:
         return not self.problems and all(lab.ok for lab in self.labs)
 
+    @property
+    def variants_at_full_marks(self) -> tuple[int, int]:
+        """(variants at full marks, variants graded) over every lab."""
+        graded = [v for lab in self.labs for v in lab.variants]
+        return sum(v.full_marks for v in graded), len(graded)
+
     def to_dict(self) -> dict[str, Any]:
+        full, total = self.variants_at_full_marks
         return {
             "ok": self.ok,
+            "variants": {"full_marks": full, "total": total},
             "starter_score": self.starter_score,
             "max_score": self.max_score,
             "starter_limit": STARTER_LIMIT,
@@ -136,6 +157,21 @@ def _run_mutant(mutant: mutants.Mutant, reference: Path, lab: Lab, baseline: flo
     return MutantVerdict(mutant.id, outcome.caught, outcome.message)
 
 
+def _run_variant(variant: variants.Variant, reference: Path, lab: Lab) -> VariantVerdict:
+    try:
+        outcome = variants.run_variant(variant, reference, lab)
+    except mutants.MutantError as exc:
+        return VariantVerdict(variant.id, False, message=str(exc))
+    return VariantVerdict(variant.id, outcome.full_marks, outcome.score, outcome.max_score, outcome.message)
+
+
+def _run_change(change: mutants.Mutant | variants.Variant, reference: Path, lab: Lab, baseline: float) -> Any:
+    """One unit of work for the pool: a mutant's verdict or a variant's."""
+    if isinstance(change, variants.Variant):
+        return _run_variant(change, reference, lab)
+    return _run_mutant(change, reference, lab, baseline)
+
+
 def _judge_lab(verdict: LabVerdict, reference: LabResult, starter: LabResult) -> None:
     verdict.reference_score, verdict.max_score, verdict.starter_score = (
         reference.score,
@@ -163,6 +199,7 @@ def verify(
     jobs: int = 1,
     require_all: bool = False,
     run_mutants: bool = True,
+    run_variants: bool = True,
 ) -> Verification:
     """Run every verification and collect the verdicts (never raises for a failed expectation)."""
     labs = select(load_catalog(kit_root / "labs"), lab_ids)
@@ -195,45 +232,69 @@ def verify(
             f"the starter scores {result.starter_score:g} of {result.max_score:g} "
             f"({100 * result.starter_score / result.max_score:.0f}%), not under {STARTER_LIMIT:.0%}"
         )
-    if run_mutants:
-        _verify_mutants(graded, verdicts, reference_root, reference_report, jobs)
+    if run_mutants or run_variants:
+        _verify_changes(graded, verdicts, reference_root, reference_report, jobs, run_mutants, run_variants)
     return result
 
 
-def _verify_mutants(
-    labs: list[Lab], verdicts: dict[str, LabVerdict], reference_root: Path, report: Any, jobs: int
+def _load_changes(lab: Lab, verdict: LabVerdict, run_mutants: bool, run_variants: bool) -> list[Any]:
+    found: list[Any] = []
+    for wanted, load in ((run_mutants, mutants.load_mutants), (run_variants, variants.load_variants)):
+        if wanted:
+            try:
+                found.extend(load(lab))
+            except mutants.MutantError as exc:
+                verdict.problems.append(str(exc))
+    return found
+
+
+def _verify_changes(
+    labs: list[Lab],
+    verdicts: dict[str, LabVerdict],
+    reference_root: Path,
+    report: Any,
+    jobs: int,
+    run_mutants: bool = True,
+    run_variants: bool = True,
 ) -> None:
-    work: list[tuple[mutants.Mutant, Lab, float]] = []
+    """Grade every mutant (caught?) and every variant (full marks?) of the labs, in one pool."""
+    work: list[tuple[Any, Lab, float]] = []
     for lab in labs:
-        try:
-            work.extend((m, lab, report.lab(lab.id).score) for m in mutants.load_mutants(lab))
-        except mutants.MutantError as exc:
-            verdicts[lab.id].problems.append(str(exc))
+        changes = _load_changes(lab, verdicts[lab.id], run_mutants, run_variants)
+        work.extend((change, lab, report.lab(lab.id).score) for change in changes)
     if jobs > 1 and len(work) > 1:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             outcomes = list(
-                pool.map(_run_mutant, *zip(*[(m, reference_root, lab, b) for m, lab, b in work], strict=True))
+                pool.map(_run_change, *zip(*[(c, reference_root, lab, b) for c, lab, b in work], strict=True))
             )
     else:
-        outcomes = [_run_mutant(m, reference_root, lab, b) for m, lab, b in work]
-    for (mutant, lab, _), outcome in zip(work, outcomes, strict=True):
+        outcomes = [_run_change(c, reference_root, lab, b) for c, lab, b in work]
+    for (_, lab, _), outcome in zip(work, outcomes, strict=True):
         verdict = verdicts[lab.id]
-        verdict.mutants.append(outcome)
-        if not outcome.caught:
-            verdict.problems.append(f"mutant {mutant.id} not caught: {outcome.message}")
-    for lab in labs:
+        if isinstance(outcome, VariantVerdict):
+            verdict.variants.append(outcome)
+            if not outcome.full_marks:
+                verdict.problems.append(f"variant {outcome.id} not at full marks: {outcome.message}")
+        else:
+            verdict.mutants.append(outcome)
+            if not outcome.caught:
+                verdict.problems.append(f"mutant {outcome.id} not caught: {outcome.message}")
+    for lab in labs if run_mutants else []:
         if not verdicts[lab.id].mutants and not any("mutant" in p for p in verdicts[lab.id].problems):
             verdicts[lab.id].problems.append("no mutants.yaml: no known mistake proves the checks can fail")
 
 
 def render_table(result: Verification) -> str:
     """One row per lab, then every problem."""
-    head = f"  {'lab':<6} {'grader':<8} {'reference':>11} {'starter':>9} {'assignment':>12} {'mutants':>9}  verdict"
+    head = (
+        f"  {'lab':<6} {'grader':<8} {'reference':>11} {'starter':>9} {'assignment':>12} {'mutants':>9} "
+        f"{'variants':>9}  verdict"
+    )
     lines = ["capstone verify", "", head]
     for lab in result.labs:
         if not lab.has_grader:
             lines.append(
-                f"  {lab.id:<6} {'missing':<8} {'-':>11} {'-':>9} {'-':>12} {'-':>9}  "
+                f"  {lab.id:<6} {'missing':<8} {'-':>11} {'-':>9} {'-':>12} {'-':>9} {'-':>9}  "
                 + ("FAIL" if lab.problems else "no grader yet")
             )
             continue
@@ -242,8 +303,10 @@ def render_table(result: Verification) -> str:
         assignment = f"{len(lab.assignment_failed_by_starter)} failing" if lab.assignment_checks else "none"
         caught = sum(m.caught for m in lab.mutants)
         mutant_cell = f"{caught}/{len(lab.mutants)}"
+        variant_cell = f"{sum(v.full_marks for v in lab.variants)}/{len(lab.variants)}"
         lines.append(
-            f"  {lab.id:<6} {'yes':<8} {reference:>11} {starter:>9} {assignment:>12} {mutant_cell:>9}  "
+            f"  {lab.id:<6} {'yes':<8} {reference:>11} {starter:>9} {assignment:>12} {mutant_cell:>9} "
+            f"{variant_cell:>9}  "
             + ("ok" if lab.ok else "FAIL")
         )
     if result.max_score:
@@ -253,6 +316,9 @@ def render_table(result: Verification) -> str:
             f"  starter total: {result.starter_score:g} / {result.max_score:g} ({share:.0f}%, limit "
             f"{STARTER_LIMIT:.0%})",
         ]
+    full, total = result.variants_at_full_marks
+    if total:
+        lines.append(f"  variants: {full}/{total} at full marks")
     problems = [f"  {p}" for p in result.problems] + [f"  {lab.id}: {p}" for lab in result.labs for p in lab.problems]
     if problems:
         lines += ["", "Problems:", *problems]

@@ -1,6 +1,6 @@
 """Run the student's MLflow entry points the way the lab describes them, and snapshot the stores.
 
-Three runs of ``python -m mlops.train_register`` and one of ``python -m mlops.release``, each a
+Four runs of ``python -m mlops.train_register`` and one of ``python -m mlops.release``, each a
 student program (subprocess, timeout, memory limit, scrubbed environment) in a scratch copy of the
 repository, against temporary SQLite stores that only the grader knows:
 
@@ -9,12 +9,16 @@ repository, against temporary SQLite stores that only the grader knows:
 2. the normal candidate against another fresh store (alongside 1): registered, tagged, promoted;
 3. ``--weak`` again against store 2, with every acceptance minimum lowered to 0 in its copy of
    ``params.yaml``: only the *comparison* with the champion can keep the alias where it is;
-4. the release script against store 2 (alongside 3), in a copy committed to a throwaway git
-   repository, so its record must cite that commit and the champion of run 2.
+5. (alongside 3) ``--weak --line <one line>`` against store 1, with the same lowered minimums, after
+   the grader pointed the alias at run 1's version: the same seed and data train the same model, so
+   the candidate *ties* the champion and must not take the alias; its version must be tagged with
+   that one line only;
+4. then the release script against store 2, in a copy committed to a throwaway git repository: its
+   record must cite that commit and the champion, not the newer version run 3 registered.
 
-Runs 1 and 2, and 3 and 4, are independent, so each pair runs in parallel (runs 1 and 3 share one
-scratch copy, 2 and 4 another): the MLflow part of the lab grades in about the time of two runs
-instead of four on a machine with two free cores. The four runs fork from one warm interpreter
+Runs 1 and 2, and 3 and 5, are independent, so each pair runs in parallel (runs 1, 3 and 5 share one
+scratch copy, 2 and 4 another): the MLflow part of the lab grades in about the time of three runs
+instead of five on a machine with two free cores. The four runs fork from one warm interpreter
 (:class:`graders.sdk.warm.WarmPython`) that imported torch, MLflow and matplotlib once, while the
 scratch copies were made; it falls back to cold processes whenever it cannot stand in for one.
 """
@@ -33,7 +37,7 @@ import yaml
 from graders.lab01 import contract, store
 from graders.sdk import ProcessResult, Submission, find_tool, run_tool, safe_yaml
 from graders.sdk.process import StudentProgramTimeout
-from graders.sdk.submission import IGNORED_DIRS
+from graders.sdk.submission import IGNORED_DIRS, SubmissionFileError
 from graders.sdk.warm import WarmPython
 
 RUN_TIMEOUT_S = 150.0
@@ -97,7 +101,11 @@ class Scenario:
     candidate: Run
     worse: Run
     release: Run
+    tie: Run | None = None  # None when there is no run 1 version to tie (tie_skipped says why)
+    tie_line: str = ""
+    tie_skipped: str | None = None
     store_weak: store.Snapshot | None = None  # store 1 after run 1
+    store_tie: store.Snapshot | None = None  # store 1 after run 5 (alias set by the grader to run 1's version)
     store_candidate: store.Snapshot | None = None  # store 2 after run 2
     store_worse: store.Snapshot | None = None  # store 2 after run 3
     lowered: list[str] = field(default_factory=list)  # acceptance metrics lowered to 0 for run 3
@@ -158,6 +166,25 @@ def _lower_acceptance(workdir: Path) -> list[str]:
         acceptance[metric] = 0.0
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return sorted(str(m) for m in acceptance)
+
+
+def _tie_line(submission: Submission) -> str:
+    """One production line for ``--line``: the last of config/plant.yaml (not its first, the default's head)."""
+    try:
+        return contract.plant(submission).lines[-1]
+    except (SubmissionFileError, OSError, ValueError):
+        return ""
+
+
+def _prepare_tie(scenario: Scenario, uri: str, line: str) -> str | None:
+    """Point store 1's alias at run 1's version, so run 5 meets a champion it can only equal; why not, or None."""
+    weak = scenario.store_weak
+    if not line:
+        return f"{contract.PLANT} names no production line, so `--line` could not be given"
+    if weak is None or weak.error or not weak.versions:
+        return f"`{scenario.weak_first.shown}` registered no version, so there was no champion to tie"
+    reg = scenario.registry
+    return store.set_alias(uri, reg.model_name, reg.alias, weak.versions[0].version)
 
 
 def _commit_all(workdir: Path) -> tuple[str | None, str | None]:
@@ -283,22 +310,29 @@ def _play(submission: Submission, python: str, workdir: Path, registry: contract
         mark = time.perf_counter()
         scenario.lowered = _lower_acceptance(copies["weak"])
         third = pool.submit(_execute, warm, scenario.worse, train, ["--weak"], copies["weak"], main_uri)
-        # Run 3 works in the other copy, so the release's commit is made while it runs.
+        scenario.tie_line = _tie_line(submission)
+        scenario.tie_skipped = _prepare_tie(scenario, weak_uri, scenario.tie_line)
+        fifth: Future[Run] | None = None
+        if scenario.tie_skipped is None:
+            tie_args = ["--weak", "--line", scenario.tie_line]
+            scenario.tie = Run("tie", f"{shown} {' '.join(tie_args)}")
+            fifth = pool.submit(_execute, warm, scenario.tie, train, tie_args, copies["weak"], weak_uri)
+        # Runs 3 and 5 work in the other copy, so the release's commit is made while they run.
         scenario.release_commit, scenario.release_skipped = _commit_all(copies["main"])
         scenario.timings["release commit"] = time.perf_counter() - mark
-        release_args = ["--approver", APPROVER, "--change-request", CHANGE_REQUEST]
-        fourth = (
-            pool.submit(_execute, warm, scenario.release, release, release_args, copies["main"], main_uri)
-            if scenario.release_commit
-            else None
-        )
-        third.result()
-        if fourth is not None:
-            fourth.result()
-        scenario.timings["runs 3 and 4"] = time.perf_counter() - mark
+        third.result()  # the release runs after run 3 registered a newer version that is not the champion
+        scenario.timings["runs 3 and 5"] = time.perf_counter() - mark
+        if scenario.release_commit:
+            release_args = ["--approver", APPROVER, "--change-request", CHANGE_REQUEST]
+            _execute(warm, scenario.release, release, release_args, copies["main"], main_uri)
+        if fifth is not None:
+            fifth.result()
+        scenario.timings["runs 3 to 5"] = time.perf_counter() - mark
         scenario.timings["warm imports"] = warm.import_seconds or 0.0
         scenario.cold_runs = list(warm.cold_runs)
     scenario.store_worse = store.take(main_uri, *snap)
+    if scenario.tie is not None:
+        scenario.store_tie = store.take(weak_uri, *snap)
     scenario.release_records = _read_records(copies["main"] / contract.RELEASES_DIR)
     scenario.timings["total"] = time.perf_counter() - started
     scenario.timings["cpu of the programs"] = _children_cpu() - cpu_before

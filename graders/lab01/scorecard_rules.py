@@ -51,7 +51,11 @@ RULES: dict[str, dict[int, tuple[Evidence, ...]]] = {
         3: (
             Evidence("the DVC pipeline (dvc.yaml)", ("dvc.yaml",)),
             Evidence("recorded data versions (a .dvc file or dvc.lock)", ("*.dvc", "dvc.lock")),
-            Evidence("code that registers model versions", PY, (r"create_model_version|register_model",)),
+            Evidence(
+                "code that registers model versions",
+                PY,
+                (r"create_model_version|register_model|registered_model_name",),
+            ),
         ),
     },
     "reproducibility": {
@@ -62,12 +66,19 @@ RULES: dict[str, dict[int, tuple[Evidence, ...]]] = {
         4: (Evidence("a CI workflow that checks the data versions", WORKFLOWS, (r"\bdvc\b|data_version",)),),
     },
     "experiment_tracking": {
-        3: (Evidence("code that logs parameters and metrics to MLflow", PY, (r"log_params?\(", r"log_metrics?\(")),),
+        # The fluent API (mlflow.log_params), the client API (MlflowClient.log_batch) and autologging all count.
+        3: (
+            Evidence(
+                "code that logs parameters and metrics to MLflow",
+                PY,
+                (r"log_params?\(|log_batch\(|autolog\(", r"log_metrics?\(|log_batch\(|autolog\("),
+            ),
+        ),
         4: (
             Evidence(
                 "code that also logs artefacts and the dataset version",
                 PY,
-                (r"log_(artifact|figure|text)", r"datas?et"),
+                (r"log_(artifacts?|figure|text|dict|image|model)\(|autolog\(", r"datas?et|log_input\("),
             ),
         ),
     },
@@ -77,7 +88,7 @@ RULES: dict[str, dict[int, tuple[Evidence, ...]]] = {
                 "registration code with version tags and the alias",
                 PY,
                 (
-                    r"create_model_version|register_model",
+                    r"create_model_version|register_model|registered_model_name",
                     r"tags\s*=|set_model_version_tag",
                     r"set_registered_model_alias",
                 ),

@@ -2,9 +2,11 @@
 with the plant and production line(s) of config/plant.yaml; the champion alias moves only for a
 version that meets the acceptance criteria and beats the champion.
 
-The scenario (graders.lab01.scenario) plays three runs: ``--weak`` on a fresh store (the threshold
-guard), the candidate on another fresh store (registration and promotion), then ``--weak`` again on
-the candidate's store with every acceptance minimum lowered to 0 (the comparison guard).
+The scenario (graders.lab01.scenario) plays four runs: ``--weak`` on a fresh store (the threshold
+guard), the candidate on another fresh store (registration and promotion), then, with every
+acceptance minimum lowered to 0, ``--weak`` again on the candidate's store (worse than the champion)
+and ``--weak --line <line>`` on the first store once the grader made its weak version the champion
+(equal to it: a tie does not beat the champion; the version is for that one line).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def test_version_tags(mlflow_scenario: Scenario, plant: contract.Plant, checklis
             mlflow_scenario.registry.model_name,
         )
     lines = ", ".join(plant.lines)
+    _line_option_tags(mlflow_scenario, checklist)
     for snap, shown in stores:
         for version in snap.versions:
             label = f"version {version.version} (after `{shown}`)"
@@ -93,6 +96,27 @@ def test_version_tags(mlflow_scenario: Scenario, plant: contract.Plant, checklis
                 f"{lines} (plant.production_lines of {contract.PLANT}), comma-separated",
                 contract.TRAIN_SCRIPT,
             )
+
+
+def _line_option_tags(scenario: Scenario, checklist: Checklist) -> None:
+    """The version registered by ``--line X`` is tagged with X alone, not every line of config/plant.yaml."""
+    step, line = scenario.tie, scenario.tie_line
+    if step is None or scenario.store_tie is None or scenario.store_weak is None:
+        return  # no run 1 version to build on: the checks on run 1 say why
+    before = {v.version for v in scenario.store_weak.versions}
+    added = [v for v in views.readable(scenario.store_tie, step).versions if v.version not in before]
+    if not added:
+        checklist.require(False, f"`{step.shown}` registered no version; {step.describe()}", contract.TRAIN_SCRIPT)
+        return
+    found = _tag(added[-1].tags, contract.LINE_TAGS)
+    values = [v.strip() for v in found[1].split(",")] if found else []
+    checklist.require(
+        values == [line],
+        f"version {added[-1].version} (after `{step.shown}`) has tag production_line="
+        f"{found[1] if found else '(missing)'}; expected production_line={line}: a version registered with "
+        "`--line` is for the line(s) given on the command line only (every line of the plant only without `--line`)",
+        contract.TRAIN_SCRIPT,
+    )
 
 
 def _meets(run_metrics: dict[str, float], acceptance: dict[str, float]) -> list[str]:
@@ -170,27 +194,38 @@ def test_weak_run_not_promoted(mlflow_scenario: Scenario) -> None:
     assignment=True,
     timeout=TIMEOUT_S,
 )
-def test_worse_run_keeps_champion(mlflow_scenario: Scenario) -> None:
+def test_worse_run_keeps_champion(mlflow_scenario: Scenario, checklist: Checklist) -> None:
+    """Two cases, half the points each: a worse candidate, and one that only ties the champion."""
+    _worse_keeps_champion(mlflow_scenario, checklist)
+    _tie_keeps_champion(mlflow_scenario, checklist)
+
+
+def _worse_keeps_champion(mlflow_scenario: Scenario, checklist: Checklist) -> None:
     before = views.readable(mlflow_scenario.store_candidate, mlflow_scenario.candidate)
     step = mlflow_scenario.worse
     after = views.readable(mlflow_scenario.store_worse, step)
     alias = mlflow_scenario.registry.alias
     if before.alias_version is None:
-        fail(
+        checklist.require(
+            False,
             f"no version had the alias {alias!r} after `{mlflow_scenario.candidate.shown}`, so there was no champion "
             "to keep; see the check on the candidate becoming champion",
             contract.TRAIN_SCRIPT,
         )
+        return
     lowered = ", ".join(mlflow_scenario.lowered) or "none found"
     if len(after.versions) <= len(before.versions):
-        fail(
+        checklist.require(
+            False,
             f"`{step.shown}` (with the acceptance minimums in {contract.PARAMS} set to 0: {lowered}) registered no new "
             f"version; {step.describe()}",
             contract.TRAIN_SCRIPT,
         )
+        return
     if after.alias_version != before.alias_version:
         champion, moved = after.version(before.alias_version), after.version(after.alias_version)
-        fail(
+        checklist.require(
+            False,
             f"`{step.shown}`, with the acceptance minimums in {contract.PARAMS} set to 0 ({lowered}), moved the alias "
             f"{alias!r} from version {before.alias_version} "
             f"({views.metric_text(after.run(champion.run_id) if champion else None)}) to version "
@@ -198,3 +233,27 @@ def test_worse_run_keeps_champion(mlflow_scenario: Scenario) -> None:
             f"when the candidate beats the champion's {contract.PRIMARY_METRIC} on the same evaluation set",
             contract.TRAIN_SCRIPT,
         )
+        return
+    checklist.require(True, "a worse candidate left the alias in place")
+
+
+def _tie_keeps_champion(scenario: Scenario, checklist: Checklist) -> None:
+    alias, step = scenario.registry.alias, scenario.tie
+    if step is None or scenario.store_tie is None or scenario.store_weak is None:
+        checklist.require(False, f"the tie case could not be played: {scenario.tie_skipped}", contract.TRAIN_SCRIPT)
+        return
+    champion = scenario.store_weak.versions[0].version
+    after = views.readable(scenario.store_tie, step)
+    if len(after.versions) <= len(scenario.store_weak.versions):
+        checklist.require(False, f"`{step.shown}` registered no new version; {step.describe()}", contract.TRAIN_SCRIPT)
+        return
+    moved, held = after.version(after.alias_version), after.version(champion)
+    checklist.require(
+        after.alias_version == champion,
+        f"`{step.shown}` trained with the same seed and data as version {champion} "
+        f"({views.metric_text(after.run(held.run_id) if held else None)}), which the grader had made the {alias!r}, "
+        f"and moved the alias to version {after.alias_version} "
+        f"({views.metric_text(after.run(moved.run_id) if moved else None)}). A tie does not beat the champion: "
+        f"move the alias only when the candidate's {contract.PRIMARY_METRIC} is strictly greater (`>`, not `>=`)",
+        contract.TRAIN_SCRIPT,
+    )

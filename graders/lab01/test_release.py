@@ -58,13 +58,21 @@ def test_release_script(
     def get(dotted: str) -> Any:
         return release_record.get(record, dotted)
 
-    snap = views.readable(mlflow_scenario.store_candidate, mlflow_scenario.candidate)
+    # The release ran after `--weak` registered a newer version that is not the champion.
+    snap = views.readable(mlflow_scenario.store_worse, mlflow_scenario.release)
     reg = mlflow_scenario.registry
     champion = snap.version(snap.alias_version)
+    newest = snap.newest_version
+    hint = (
+        f"; version {newest.version} is only the newest (registered by `{mlflow_scenario.worse.shown}`, not promoted)"
+        if newest is not None and get("model.version") == newest.version and newest is not champion
+        else ""
+    )
     checklist.require(
         get("model.name") == reg.model_name and champion is not None and get("model.version") == champion.version,
         f"{name} names model {get('model.name')!r} version {get('model.version')!r}; the {reg.alias!r} alias points "
-        f"to {reg.model_name!r} version {snap.alias_version}: release the champion",
+        f"to {reg.model_name!r} version {snap.alias_version}{hint}: release the version the alias points to "
+        "(MlflowClient.get_model_version_by_alias), not the newest one",
         where,
     )
     run = snap.run(champion.run_id) if champion else None

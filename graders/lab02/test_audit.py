@@ -8,6 +8,7 @@ each check finds exactly its own records.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -22,6 +23,9 @@ from graders.sdk.copilot import CopilotService
 MIDDLEWARE = "src/copilot/audit/middleware.py"
 QUESTION = "What should be checked when a hydraulic leak is found?"
 CONCURRENT = 100
+# GET /healthz is answered by the kit's liveness layer before the student's middleware: probe /readyz.
+ECHO_PROBE = "/readyz"
+HOSTILE_USER = "grader-audit-hostile"
 NO_RECORD = (
     "no audit record was found for {what} (X-Request-ID {cid}) a few seconds after the response; the middleware "
     "must hand one record per request to the audit writer, whatever the outcome"
@@ -79,6 +83,31 @@ def test_audit_success_record(
     checklist.require(
         isinstance(latency, (int, float)) and 0 < latency <= wall_ms + 50,
         f"latency_ms={latency!r} is not plausible for a request that took {wall_ms:.0f} ms end to end",
+        MIDDLEWARE,
+    )
+    _route_is_the_template(copilot, audit, client, checklist)
+
+
+ROUTE_PROBE = "/v1/analyses/grader-no-such-job"
+ROUTE_TEMPLATE = re.compile(r"^/v1/analyses/\{[A-Za-z_][A-Za-z0-9_]*\}$")
+
+
+def _route_is_the_template(
+    copilot: CopilotService, audit: AuditReader, client: httpx.Client, checklist: Checklist
+) -> None:
+    """A route with a path parameter is recorded by its template, so one operation's records group together."""
+    cid = "grader-lab02-route-template"
+    client.get(ROUTE_PROBE, headers=copilot.headers(request_id=cid, sub="grader-audit-ok"))
+    records, error = audit.records(client, correlation_id=cid)
+    if error or not records:
+        checklist.require(False, error or NO_RECORD.format(what=f"GET {ROUTE_PROBE}", cid=cid), MIDDLEWARE)
+        return
+    route = records[0].get("route")
+    checklist.require(
+        isinstance(route, str) and bool(ROUTE_TEMPLATE.match(route)),
+        f"the record of GET {ROUTE_PROBE} has route={route!r}; expected the route template "
+        "/v1/analyses/{job_id} (the matched route's path, scope['route'].path), not the raw path, so that the "
+        "records of one operation group together whatever the id",
         MIDDLEWARE,
     )
 
@@ -185,14 +214,14 @@ def test_audit_failed_records(copilot: CopilotService, audit: AuditReader, check
 @check(points=6, name="Correlation ids are echoed, generated and recorded", section=sections.AUDIT, assignment=True)
 def test_audit_correlation_id(copilot: CopilotService, audit: AuditReader, checklist: Checklist) -> None:
     client = copilot.client()
-    echoed = client.get("/healthz", headers={"X-Request-ID": "grader-lab02-echo"})
+    echoed = client.get(ECHO_PROBE, headers={"X-Request-ID": "grader-lab02-echo"})
     checklist.require(
         echoed.headers.get("x-request-id") == "grader-lab02-echo",
         "a request sent with X-Request-ID grader-lab02-echo should get the same X-Request-ID back; got "
         f"{echoed.headers.get('x-request-id')!r}",
         MIDDLEWARE,
     )
-    first, second = client.get("/healthz"), client.get("/healthz")
+    first, second = client.get(ECHO_PROBE), client.get(ECHO_PROBE)
     generated = [r.headers.get("x-request-id") for r in (first, second)]
     checklist.require(
         all(generated) and generated[0] != generated[1],
@@ -208,26 +237,68 @@ def test_audit_correlation_id(copilot: CopilotService, audit: AuditReader, check
         )
 
 
-async def _burst(copilot: CopilotService, body: dict[str, Any], ids: list[str], user: str) -> list[int]:
+def _hostile(copilot: CopilotService, plant: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(what, correlation id, request)``: requests that once erased other users' records or escaped the trail."""
+    as_json = {"content-type": "application/json"}
+    surrogate = b'{"question": "abc", "plant": "\\ud800"}'  # JSON's escape of a lone surrogate
+    stream = {"question": QUESTION, "plant": plant}
+    cases = [
+        (
+            "an unauthenticated POST /v1/rag/query whose plant is a lone surrogate",
+            "grader-lab02-hostile-surrogate",
+            {"method": "POST", "url": "/v1/rag/query", "content": surrogate, "headers": as_json},
+        ),
+        (
+            "a GET /healthz?plant= with 40 characters",
+            "grader-lab02-hostile-long-plant",
+            {"method": "GET", "url": "/healthz", "params": {"plant": "P" * 40}, "headers": {}},
+        ),
+        (
+            "a GET /v1/rag/stream whose JSON body is 5,000 '['",
+            "grader-lab02-hostile-deep-json",
+            {
+                "method": "GET",
+                "url": "/v1/rag/stream",
+                "params": stream,
+                "content": b"[" * 5000,
+                "headers": {**as_json, **copilot.headers(sub=HOSTILE_USER)},
+            },
+        ),
+    ]
+    for _, cid, request in cases:
+        request["headers"] = {**request["headers"], "X-Request-ID": cid}
+    return cases
+
+
+async def _burst(
+    copilot: CopilotService, body: dict[str, Any], ids: list[str], user: str, hostile: list[dict[str, Any]]
+) -> list[int]:
+    async def odd(request: dict[str, Any]) -> httpx.Response:
+        await asyncio.sleep(0.01)  # among the legitimate requests, not before them
+        return await client.request(**request)
+
     async with copilot.async_client(timeout=60, connections=CONCURRENT) as client:
         responses = await asyncio.gather(
             *(
                 client.post("/v1/rag/query", json=body, headers=copilot.headers(request_id=cid, sub=user))
                 for cid in ids
             ),
+            *(odd(request) for request in hostile),
             return_exceptions=True,
         )
-    return [r.status_code if isinstance(r, httpx.Response) else 0 for r in responses]
+    return [r.status_code if isinstance(r, httpx.Response) else 0 for r in responses[: len(ids)]]
 
 
 @check(
     points=11, name="No audit record is lost across 100 concurrent requests", section=sections.AUDIT, assignment=True
 )
 def test_audit_concurrency(copilot: CopilotService, audit: AuditReader, plant_data: PlantData) -> None:
+    """Three hostile requests ride along: none may cost another request its record, none may go unrecorded."""
     user = "grader-audit-concurrent"
     ids = [f"grader-lab02-concurrent-{i:03d}" for i in range(CONCURRENT)]
     body = {"question": QUESTION, "plant": plant_data.plant}
-    statuses = asyncio.run(_burst(copilot, body, ids, user))
+    hostile = _hostile(copilot, plant_data.plant)
+    statuses = asyncio.run(_burst(copilot, body, ids, user, [request for _, _, request in hostile]))
     failed = [s for s in statuses if s != 200]
     if failed:
         fail(f"{len(failed)} of {CONCURRENT} concurrent queries did not answer 200 (statuses {sorted(set(failed))})")
@@ -249,9 +320,23 @@ def test_audit_concurrency(copilot: CopilotService, audit: AuditReader, plant_da
             detail.append(f"{duplicated} duplicated")
         fail(
             f"{CONCURRENT} concurrent requests by {user} gave {len(recorded)} audit records: {'; '.join(detail)}. "
-            "Keep per-request state in the request scope (not a shared variable) and never drop a record",
+            "Keep per-request state in the request scope (not a shared variable) and never drop a record. "
+            f"Sent among them: {'; '.join(what for what, _, _ in hostile)}; a record built from a client's raw "
+            "claim must never fail the database write that carries other users' records (record only well-formed "
+            "plant and equipment claims, as claimed_subject does, and keep the kit's store and writer)",
             MIDDLEWARE,
         )
+    for what, cid, _ in hostile:
+        found, error = audit.records(client, correlation_id=cid)
+        if error:
+            fail(f"the audit trail could not be read: {error}")
+        if len(found) != 1:
+            fail(
+                f"{len(found)} audit records for {what} (X-Request-ID {cid}); expected exactly one. The middleware "
+                "must record a request whatever its body, headers or encoding: nothing it parses may raise past "
+                "the record (catch every exception of json.loads, RecursionError included, or use claimed_subject)",
+                MIDDLEWARE,
+            )
 
 
 @check(points=1, name="Audit API: admins only, filters and pagination", section=sections.AUDIT)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from graders.lab02 import sections
 from graders.lab02.http_helpers import SseResult, read_sse
 from graders.lab02.plant_data import PlantData
 from graders.sdk import Checklist, check, fail
-from graders.sdk.copilot import CopilotService
+from graders.sdk.copilot import GENERATION_FAULT, CopilotService
 
 QUESTION = "What should be checked when a hydraulic leak is found?"
 STREAM_FILE = "src/copilot/api/routes/rag.py"
@@ -98,4 +100,41 @@ def test_sse_streaming(copilot: CopilotService, plant_data: PlantData, checklist
     )
     _judge_stream(
         "POST /v1/rag/stream", read_sse(client, "POST", "/v1/rag/stream", json=params, headers=headers), checklist
+    )
+    _judge_failing_stream(copilot, plant_data, checklist)
+
+
+def _probe_installed(copilot: CopilotService) -> bool:
+    if not copilot.probes:
+        return False
+    try:
+        answer = copilot.client().get("/__grader__/probes")
+        return answer.status_code == 200 and answer.json().get("generation_fault") is True
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
+def _judge_failing_stream(copilot: CopilotService, plant_data: PlantData, checklist: Checklist) -> None:
+    """Generation that fails after the stream started must end the stream with an ``error`` event."""
+    if not _probe_installed(copilot):
+        return  # the course's generator module could not be hooked: nothing to judge
+    label = "GET /v1/rag/stream whose answer generation fails midway"
+    params = {"question": f"{QUESTION} {GENERATION_FAULT}", "plant": plant_data.plant}
+    result = read_sse(copilot.client(timeout=30), "GET", "/v1/rag/stream", params=params, headers=copilot.headers())
+    names = [e.event for e in result.events]
+    if result.status != 200:
+        shown = f"broke off ({result.error})" if result.error else f"answered {result.status} {result.body[:160]}"
+        checklist.require(
+            False,
+            f"{label} {shown}; the stream had started, so it must end with an `error` event "
+            "(catch GeneratorUnavailable in the event generator and yield event='error'), not break off",
+            STREAM_FILE,
+        )
+        return
+    checklist.require(
+        names[-1:] == ["error"] and "done" not in names,
+        f"{label} sent the events {', '.join(names) or 'none'}; when generation fails after the stream started, "
+        "the last event must be `error` (catch GeneratorUnavailable in the event generator and yield "
+        "event='error' with a short detail), and no `done` event",
+        STREAM_FILE,
     )

@@ -1,8 +1,9 @@
 """A Dockerfile as build stages, for the structural checks (multi-stage, USER, HEALTHCHECK ...).
 
-Parsing is dockerfile-parse's (line continuations, comments, parser directives); this module only
-groups its instructions into stages and follows ``FROM <stage>`` so that an instruction inherited
-from an earlier stage (a HEALTHCHECK in ``base``) counts for the stages built on it.
+Parsing is dockerfile-parse's (line continuations, comments, parser directives; BuildKit heredoc
+bodies are hidden from it, see ``heredocs.py``); this module only groups its instructions into stages
+and follows ``FROM <stage>`` so that an instruction inherited from an earlier stage (a HEALTHCHECK in
+``base``) counts for the stages built on it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from dockerfile_parse import DockerfileParser
+
+from graders.lab03 import heredocs
 
 SECRET_NAME = re.compile(
     r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH)", re.IGNORECASE
@@ -102,7 +105,8 @@ class Dockerfile:
 
 
 def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
-    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")))
+    # dockerfile-parse reads each heredoc body line as an instruction: hide the bodies from it.
+    parser = DockerfileParser(fileobj=io.BytesIO(heredocs.without_bodies(text).encode("utf-8")))
     stages: list[Stage] = []
     global_args: list[Instruction] = []
     for item in parser.structure:

@@ -134,19 +134,23 @@ def _listed(findings: list[Finding], limit: int = 6) -> str:
 def test_dockerfile_hadolint(hadolint_findings: list[Finding]) -> None:
     errors = [f for f in hadolint_findings if f.level == "error"]
     warnings = [f for f in hadolint_findings if f.level == "warning"]
+    notes = [f for f in hadolint_findings if f.level == "note"]
+    noted = "".join(f"\nNote: {f.describe()}" for f in notes)
     if errors:
         fail(
             f"hadolint reports {len(errors)} error(s) (errors score zero; the grader ignores "
-            f"`# hadolint ignore` comments):\n{_listed(errors + warnings)}",
+            f"`# hadolint ignore` comments):\n{_listed(errors + warnings)}{noted}",
             f"{errors[0].file}:{errors[0].line}",
         )
     if warnings:
         partial(
             max(0.0, 1.0 - HADOLINT_WARNING_COST * len(warnings)),
             f"hadolint reports {len(warnings)} warning(s), each costing {HADOLINT_WARNING_COST:.0%} of this check:\n"
-            f"{_listed(warnings)}",
+            f"{_listed(warnings)}{noted}",
             f"{warnings[0].file}:{warnings[0].line}",
         )
+    if notes:
+        partial(1.0, noted.strip(), f"{notes[0].file}:{notes[0].line}")
 
 
 @check(points=5, name="checkov's Dockerfile checks pass", section=S_SCANNING)

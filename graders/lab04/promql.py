@@ -129,6 +129,30 @@ def metric_names(expr: str, grafana: bool = False) -> set[str]:
     return {s.name for s in selectors(expr, grafana) if s.name}
 
 
+def unfed_metrics(expr: str, records: dict[str, str], fed: set[str]) -> list[str]:
+    """Metrics ``expr`` reads of which no series is in ``fed`` (a recording rule counts through its inputs).
+
+    A promtool control case that feeds none of them is silent for lack of data, not because of its values.
+    """
+    try:
+        read = metric_names(expr)
+    except PromQLError:
+        return []  # promtool's check reports the syntax error
+
+    def missing(name: str, depth: int) -> list[str]:
+        if name in fed:
+            return []
+        if name in records and depth < 5:
+            try:
+                inner = metric_names(records[name])
+            except PromQLError:
+                return []
+            return [m for n in sorted(inner) for m in missing(n, depth + 1)]
+        return [name]
+
+    return sorted({m for name in read for m in missing(name, 0)})
+
+
 def parse_duration(text: object) -> float | None:
     """Seconds of a Prometheus duration (``5m``, ``1h30m``); None when it is not one."""
     value = str(text).strip()

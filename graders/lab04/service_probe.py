@@ -100,7 +100,8 @@ def _fill(template: str, token: str) -> str:
 def _exercise(base_url: str, probe: ServiceProbe, headers: dict[str, str]) -> None:
     with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_S, headers=headers) as client:
         for _ in range(3):
-            probe.echoed_request_ids.append(client.get("/healthz").headers.get("x-request-id"))
+            # /readyz, not /healthz: the kit's liveness layer answers /healthz before the app's middleware.
+            probe.echoed_request_ids.append(client.get("/readyz").headers.get("x-request-id"))
         try:
             spec = client.get("/openapi.json").json()
             paths = spec.get("paths") if isinstance(spec, dict) else None

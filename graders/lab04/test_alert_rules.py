@@ -10,6 +10,7 @@ from graders.lab04 import monitoring_files as files
 from graders.lab04 import runbooks
 from graders.lab04.conftest import SECTION_ALERTING, output_excerpt
 from graders.lab04.promql import PromQLError, Selector, parse_duration, selectors
+from graders.lab04.result_labels import result_labels, template_labels
 from graders.sdk import (
     Checklist,
     GraderError,
@@ -138,6 +139,29 @@ def test_alert_metadata(submission: Submission, rule_set: files.RuleSet, checkli
             f"alert {alert.name} is missing annotations: {', '.join(missing)}",
             alert.location,
         )
+        lost = _labels_not_in_result(alert, rule_set.records)
+        checklist.require(not lost, _lost_labels_message(alert, lost), alert.location, weight=3)
+
+
+def _lost_labels_message(alert: files.Alert, lost: list[str]) -> str:
+    if not lost:
+        return ""
+    names = ", ".join(lost)
+    return (
+        f"alert {alert.name}'s annotations name {', '.join('$labels.' + x for x in lost)}, but its expr's result has "
+        f"no {names} label (an aggregation without `by ({names})` drops it): the notification would read "
+        f"\"at {lost[0]} \" with nothing after it, and Alertmanager, which groups and inhibits by {lost[0]}, would "
+        f"merge every {lost[0]}'s incident into one; aggregate with `sum by ({names}) (...)` (on both sides of a ratio)"
+    )
+
+
+def _labels_not_in_result(alert: files.Alert, records: dict[str, str]) -> list[str]:
+    """Labels the alert's templates name that its expression's result certainly lacks."""
+    known = result_labels(str(alert.rule.get("expr", "")), records)
+    if known is None:
+        return []
+    named = template_labels(" ".join(str(v) for v in [*alert.annotations.values(), *alert.labels.values()]))
+    return [label for label in named if label not in known and label not in alert.labels]
 
 
 @check(7, "Every runbook_url resolves to an existing runbook file and heading", section=SECTION_ALERTING)

@@ -9,6 +9,7 @@ from typing import Any
 from graders.lab04 import monitoring_files as files
 from graders.lab04 import runbooks
 from graders.lab04.conftest import SECTION_LAB, output_excerpt
+from graders.lab04.promql import PromQLError, metric_names, unfed_metrics
 from graders.sdk import (
     Checklist,
     GraderError,
@@ -26,6 +27,22 @@ from graders.sdk import (
 class AlertCases:
     firing: list[str] = field(default_factory=list)  # names of the tests that expect it to fire
     silent: list[str] = field(default_factory=list)
+    # For each silent case: the metric names its test's input_series feed.
+    silent_inputs: list[set[str]] = field(default_factory=list)
+
+
+def _input_metrics(test: dict[str, Any]) -> set[str]:
+    """Metric names of a promtool test's input series (series notation is a PromQL selector)."""
+    names: set[str] = set()
+    for entry in test.get("input_series") or []:
+        series = entry.get("series") if isinstance(entry, dict) else None
+        if series is None:
+            continue
+        try:
+            names |= metric_names(str(series))
+        except PromQLError:
+            continue  # promtool's run reports the malformed series
+    return names
 
 
 def alert_cases(doc: dict[str, Any]) -> dict[str, AlertCases]:
@@ -39,7 +56,11 @@ def alert_cases(doc: dict[str, Any]) -> dict[str, AlertCases]:
             if not isinstance(case, dict) or not case.get("alertname"):
                 continue
             entry = cases.setdefault(str(case["alertname"]), AlertCases())
-            (entry.firing if case.get("exp_alerts") else entry.silent).append(name)
+            if case.get("exp_alerts"):
+                entry.firing.append(name)
+            else:
+                entry.silent.append(name)
+                entry.silent_inputs.append(_input_metrics(test))
     return cases
 
 
@@ -107,14 +128,29 @@ def test_firing_and_silent_cases(rules_test_doc: dict[str, Any], rule_set: files
         "annotations of the firing alert, at an eval_time after its 'for:' has elapsed",
         files.RULES_TEST,
     )
-    controlled = sorted(name for name in firing if cases[name].silent)
+    alerts = {a.name: a for a in rule_set.alerts}
+    controlled: list[tuple[str, str, list[str], set[str]]] = []
+    dataless: list[tuple[str, str, list[str], set[str]]] = []
+    for name in sorted(firing):
+        for test_name, fed in zip(cases[name].silent, cases[name].silent_inputs, strict=True):
+            unfed = unfed_metrics(str(alerts[name].rule.get("expr", "")), rule_set.records, fed)
+            (dataless if unfed else controlled).append((name, test_name, unfed, fed))
     checklist.require(
-        bool(controlled),
+        bool(controlled) or bool(dataless),
         "add a control case: an alert_rule_test with 'exp_alerts: []' for "
         f"{', '.join(sorted(firing)) or 'the alert your scenario fires'} (normal traffic, or before 'for:' elapses), "
         "which proves the alert does not fire when it should not",
         files.RULES_TEST,
     )
+    for name, test_name, unfed, fed in dataless:
+        checklist.require(
+            False,
+            f"the control case '{test_name}' for {name} stays silent only because it has no data: {name} reads "
+            f"{', '.join(unfed)}, but the test's input_series feed {', '.join(sorted(fed)) or 'nothing'} (check the "
+            "metric names). A control case feeds the metrics the alert reads, with values that stay under the "
+            "threshold (1 % failures), so it proves the condition, not a missing series",
+            files.RULES_TEST,
+        )
 
 
 def _entry_problems(submission: Submission, url: str) -> tuple[float, list[str], str]:

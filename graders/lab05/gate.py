@@ -51,6 +51,10 @@ BLOCKS = (
              ("src/copilot/api/routes/rag.py",)),
     GateCase("training-code", "training code changed with an unrelated file", ("mlops/train_register.py", "README.md"),
              "args", DOCS_MISSING, ("mlops/train_register.py",)),
+    # A deleted document is not an updated one: the change set removes the evidence.
+    GateCase("model-card-deleted", "model code changed, the model card deleted, a runbook updated",
+             ("M\tsrc/copilot/vision/model.py", f"D\t{CARD}", f"M\t{RUNBOOK}"), "file", DOCS_MISSING,
+             ("src/copilot/vision/model.py",)),
 )
 DOCUMENTED = (
     GateCase("model-with-both-docs", "model code with the model card and a runbook",
@@ -67,6 +71,9 @@ UNRELATED = (
     GateCase("unrelated-code", "files that are not model, prompt or serving code",
              ("README.md", "terraform/modules/gcs/main.tf", ".github/workflows/main.yml", "k8s/base/hpa.yaml"),
              "args", PASS),
+    # Guarded folders are path prefixes: a name that merely contains one is not guarded code.
+    GateCase("look-alike-paths", "files whose paths only resemble guarded folders",
+             ("A\tsrc/copilot/apiary.py", "M\tdocs/mlops/overview.md", "M\ttests/api/conftest.py"), "file", PASS),
 )
 RENAMES = (
     GateCase("rename-out-of-model-code", "model code renamed out of its folder, no docs",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from graders.lab05 import scenarios, sections
+from graders.lab05.task_list import task_items
 from graders.lab05.workflow import Workflow
 from graders.sdk import CheckFailed, Checklist, Submission, check, fail
 
@@ -14,8 +15,6 @@ TEMPLATE_PATHS = (
     "pull_request_template.md",
     "docs/pull_request_template.md",
 )
-TASK_ITEM = re.compile(r"^\s*[-*+]\s+\[[ xX]\]\s+(.+)$", re.MULTILINE)
-HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 # What a regulated-plant pull request must confirm, and how an item may say it.
 CHECKLIST_ITEMS = (
     ("model card", re.compile(r"model[\s_-]*card", re.IGNORECASE)),
@@ -44,12 +43,12 @@ def _template_path(submission: Submission) -> str:
        section=sections.LAB, assignment=True)
 def test_pr_template(submission: Submission, checklist: Checklist) -> None:
     path = _template_path(submission)
-    visible = HTML_COMMENT.sub("", submission.read_text(path))  # a commented-out item is not on the form
-    items = TASK_ITEM.findall(visible)
+    items = task_items(submission.read_text(path))
     if not items:
         fail(
-            f"{path} has no checklist: write each requirement as a Markdown task item (`- [ ] ...`) so reviewers "
-            "tick it (items inside <!-- comments --> do not show on the pull request)",
+            f"{path} has no checklist: write each requirement as a Markdown task item (`- [ ] ...` or "
+            "`1. [ ] ...`) so reviewers tick it (items inside <!-- comments --> or code blocks do not show on the "
+            "pull request)",
             path,
         )
     for label, pattern in CHECKLIST_ITEMS:
@@ -79,12 +78,18 @@ def test_gate_job(pipeline: Workflow, submission: Submission, checklist: Checkli
         pipeline.job_line(submission, job.id),
         weight=2,
     )
-    lists_changes = re.search(r"\bgit\s+diff\b[^\n]*--name-(status|only)", job.run_text) is not None or any(
-        "changed-files" in step.uses for step in job.steps
-    )
+    script = re.sub(r"\\\n\s*", " ", job.run_text)  # one line per command, continuations joined
+    name_status = re.search(r"\bgit\s+diff\b[^\n]*--name-status", script) is not None
+    # --name-only drops what the gate needs: a rename's old path and whether a document was deleted.
+    name_only = re.search(r"\bgit\s+diff\b[^\n]*--name-only", script) is not None
+    action = any("changed-files" in step.uses for step in job.steps)
     checklist.require(
-        lists_changes,
-        f"job '{job.id}' must give the gate the pull request's changed files, e.g. "
+        name_status or action,
+        f"job '{job.id}' lists the changes with `git diff --name-only`, which shows a renamed file only under its "
+        "new path (moving model code out of its folder escapes the gate) and a deleted model card like an edited "
+        "one: use `git diff --name-status --find-renames \"$BASE_SHA...HEAD\" > changed.txt`"
+        if name_only
+        else f"job '{job.id}' must give the gate the pull request's changed files, e.g. "
         "`git diff --name-status --find-renames \"$BASE_SHA...HEAD\" > changed.txt` (checkout with fetch-depth: 0)",
         pipeline.job_line(submission, job.id, "steps"),
     )

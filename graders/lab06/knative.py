@@ -8,6 +8,7 @@ written here from Cloud Run's YAML reference (cloud.google.com/run/docs/referenc
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,9 @@ RESERVED_ENV = frozenset({"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"})
 SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$")  # Cloud Run: at most 49 characters
 MAX_CONCURRENCY = 1000
 MAX_TIMEOUT_S = 3600
+DEFAULT_PORT = 8080  # Cloud Run's container port when a container declares none
+PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
+PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc")
 
 
 @dataclass
@@ -203,9 +207,30 @@ def structure_problems(service: Service) -> list[tuple[str, list[str | int]]]:
     return problems
 
 
+def with_default_probe_ports(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``spec`` whose probe handlers without ``port`` get the container's port.
+
+    Knative (and Cloud Run) make a probe's port optional: it defaults to the container port (8080
+    when the container declares none), where a plain Kubernetes PodSpec requires it.
+    """
+    spec = copy.deepcopy(spec)
+    for container in spec.get("containers") or []:
+        if not isinstance(container, dict):
+            continue
+        ports = [p.get("containerPort") for p in container.get("ports") or [] if isinstance(p, dict)]
+        default = next((p for p in ports if isinstance(p, int)), DEFAULT_PORT)
+        for probe in PROBES:
+            handlers = container.get(probe)
+            for handler in PROBE_HANDLERS:
+                action = handlers.get(handler) if isinstance(handlers, dict) else None
+                if isinstance(action, dict) and "port" not in action:
+                    action["port"] = default
+    return spec
+
+
 def podspec_problem(service: Service) -> tuple[str, list[str | int]] | None:
     """The revision's PodSpec part against the Kubernetes schema (strict: unknown fields are errors)."""
-    spec = {k: v for k, v in service.revision_spec.items() if k not in KNATIVE_ONLY_FIELDS}
+    spec = {k: v for k, v in with_default_probe_ports(service.revision_spec).items() if k not in KNATIVE_ONLY_FIELDS}
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": service.name or "service"}, "spec": spec}
     try:
         kubernetes_validate.validate(pod, KUBERNETES_VERSION, strict=True)

@@ -51,7 +51,7 @@ REQUIRED = (
     Requirement("deploy", "Deploy", re.compile(r"\bdeploy", re.I), PRE_DEPLOY),
     Requirement("smoke", "Smoke tests", re.compile(r"smoke", re.I)),
     Requirement("canary", "Canary analysis", re.compile(r"canary", re.I)),
-    Requirement("rollback", "Rollback", re.compile(r"roll[\s_-]?back", re.I)),
+    Requirement("rollback", "Rollback", re.compile(r"roll(?:ing|ed|s)?[\s_-]?back", re.I)),
     Requirement("communication", "Communication and escalation", re.compile(r"communicat|escalat", re.I)),
 )
 
@@ -84,10 +84,13 @@ def sections(text: str) -> list[Section]:
 def find(found: list[Section], requirement: Requirement) -> Section | None:
     """The first section whose heading matches (the shallowest, when several do).
 
-    The document title (a single level-1 heading above ``##`` sections) is never a section: its body
-    is the whole runbook.
+    A heading that names only this requirement beats one that also names another ("Canary analysis"
+    beats "Smoke testing the canary" for the canary section). The document title (a single level-1
+    heading above ``##`` sections) is never a section: its body is the whole runbook.
     """
     titled = len([s for s in found if s.level == 1]) == 1 and any(s.level > 1 for s in found)
     candidates = [s for s in found if not (titled and s.level == 1)]
     matching = [s for s in candidates if requirement.matches(s.title)]
-    return min(matching, key=lambda s: (s.level, s.line)) if matching else None
+    only_this = [s for s in matching if not any(r.matches(s.title) for r in REQUIRED if r.key != requirement.key)]
+    pool = only_this or matching
+    return min(pool, key=lambda s: (s.level, s.line)) if pool else None

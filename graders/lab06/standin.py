@@ -127,6 +127,7 @@ class StandIn:
             "model": "loading" if self.fault == READINESS_FAILING else f"ok ({MODEL_VERSION} on cpu)",
             "database": "ok",
             "queue": "ok",
+            "audit": "ok",
         }
         ready = all(v.startswith("ok") for v in checks.values())
         return (200 if ready else 503), {"status": "ready" if ready else "not_ready", "checks": checks}

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from graders.lab06 import runbook, shell_commands
+from graders.lab06 import rollback, runbook, shell_commands
 from graders.lab06.conftest import SECTION_LAB
 from graders.lab06.knative import ServiceSet
 from graders.lab06.runbook import RUNBOOK, Section
@@ -18,35 +18,6 @@ ERROR_METRIC = re.compile(r"5xx|error[- ]rate|errors?\b", re.I)
 LATENCY_METRIC = re.compile(r"latenc|p9[059]\b|response time", re.I)
 PROMOTION = re.compile(r"promot|proceed|next step|roll (it )?forward", re.I)
 TODO = re.compile(r"\bTODO\b")
-PLACEHOLDER = re.compile(r"<[^>]*>|\.\.\.|…|\bYOUR[_-]|\bREPLACE[_-]?ME\b", re.I)
-VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-# Flags `gcloud run services update-traffic` accepts (its own and gcloud's global flags).
-UPDATE_TRAFFIC_FLAGS = frozenset(
-    {
-        "--to-revisions",
-        "--to-tags",
-        "--to-latest",
-        "--region",
-        "--project",
-        "--platform",
-        "--async",
-        "--quiet",
-        "-q",
-        "--update-tags",
-        "--set-tags",
-        "--remove-tags",
-        "--clear-tags",
-        "--format",
-        "--verbosity",
-        "--account",
-        "--impersonate-service-account",
-        "--billing-project",
-        "--configuration",
-        "--log-http",
-        "--user-output-enabled",
-        "--no-user-output-enabled",
-    }
-)
 
 
 @pytest.fixture(scope="session")
@@ -113,50 +84,6 @@ def test_runbook_sections(submission: Submission, runbook_sections: list[Section
         )
 
 
-def _assigned(name: str, code: str) -> bool:
-    return bool(re.search(rf"(^|[\s;(]|export\s+|local\s+){re.escape(name)}=", code, re.M))
-
-
-def command_problems(call: shell_commands.GcloudCall, code: str, service_name: str | None) -> list[str]:
-    """Why gcloud would refuse or misapply this update-traffic command (empty: runnable)."""
-    problems = []
-    positionals = call.positionals("run", "services", "update-traffic")
-    if len(positionals) != 1:
-        problems.append("name exactly one service after update-traffic")
-    unknown = sorted(f for f in call.flags if f not in UPDATE_TRAFFIC_FLAGS)
-    if unknown:
-        problems.append(f"gcloud does not know {', '.join(unknown)} for update-traffic")
-    assignments = shell_commands.traffic_assignments(call)
-    if not assignments:
-        problems.append("say where the traffic goes: --to-revisions=REVISION=100")
-    elif any(flag == "--to-latest" for flag, _, _ in assignments):
-        problems.append("--to-latest sends traffic to the newest revision, which is the one being rolled back")
-    elif not any(percent == "100" for _, _, percent in assignments):
-        problems.append("a rollback sends all traffic back: REVISION=100")
-    if not call.has("--region") and "run/region" not in code:
-        problems.append("add --region (without it gcloud stops to ask, in the middle of an incident)")
-    words = [*positionals, *(target for _, target, _ in assignments)]
-    placeholders = [w for w in words if PLACEHOLDER.search(w)]
-    if placeholders:
-        problems.append(
-            f"replace the placeholder(s) {', '.join(placeholders)} by the real names (or shell variables set in "
-            "the same block)"
-        )
-    unset = sorted({v for w in words for v in VARIABLE.findall(w) if not _assigned(v, code)})
-    if unset:
-        problems.append(f"set {', '.join(unset)} in the same code block before the command, so it can be pasted as is")
-    if service_name and positionals and "$" not in positionals[0] and positionals[0] != service_name:
-        problems.append(
-            f"the service is {positionals[0]!r}, but deploy/cloudrun/service-api.yaml names {service_name!r}"
-        )
-    prefix = positionals[0] + "-" if positionals and "$" not in positionals[0] else None
-    for flag, target, _ in assignments:
-        literal = "$" not in target and not PLACEHOLDER.search(target)
-        if flag == "--to-revisions" and prefix and literal and not target.startswith(prefix):
-            problems.append(f"{target!r} is not a revision of {positionals[0]} (revision names start with {prefix})")
-    return problems
-
-
 @check(
     8,
     "The rollback section has an exact, runnable `gcloud run services update-traffic` command",
@@ -201,12 +128,12 @@ def test_runbook_rollback_command(
         )
     reports = []
     for call, code, line in api_calls:
-        problems = command_problems(call, code, service_name)
+        problems = rollback.command_problems(call, code, service_name, rollback.canary_targets(api))
         if not problems:
             return
         reports.append((line + call.line - 1, call.text, problems))
     line, text, problems = reports[0]
     fail(
-        f"the rollback command `{text}` is not runnable as written: " + "; ".join(problems),
+        f"the rollback command `{text}` does not roll back as written: " + "; ".join(problems),
         submission.location(RUNBOOK, line),
     )

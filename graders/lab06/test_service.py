@@ -5,18 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from graders.lab06 import secret_refs
 from graders.lab06.conftest import SECTION_ARCHITECTURE, SECTION_CANARY, SECTION_IAM, SECTION_SECRETS, SECTION_SERVICE
 from graders.lab06.knative import SERVICE_API, Service, ServiceSet, require_api, structure_problems
 from graders.lab06.plant_data import PlantData
 from graders.sdk import Checklist, Submission, check, fail
 
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|DATABASE_URL|DSN", re.I)
-CREDENTIAL_VALUE = re.compile(
-    r"://[^/\s:@]+:[^/\s@]+@"  # a URL with a password
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-    r"|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # a JWT
-    r"|\bAIza[0-9A-Za-z_-]{30,}"  # a Google API key
-)
 DEFAULT_ACCOUNTS = (
     re.compile(r"^[0-9]+-compute@developer\.gserviceaccount\.com$"),
     re.compile(r"@appspot\.gserviceaccount\.com$"),
@@ -138,56 +132,12 @@ def test_tagged_canary(submission: Submission, services: ServiceSet, checklist: 
 
 
 # -- secrets ---------------------------------------------------------------------------------------------------
-def secret_problems(service: Service) -> tuple[list[str], bool]:
-    """(problems, provides_jwt_secret) for the env and volumes of every container."""
-    problems: list[str] = []
-    provides_jwt = False
-    secret_volumes = {
-        str(v.get("name"))
-        for v in service.revision_spec.get("volumes") or []
-        if isinstance(v, dict) and isinstance(v.get("secret"), dict)
-    }
-    for volume in service.revision_spec.get("volumes") or []:
-        if (
-            isinstance(volume, dict)
-            and isinstance(volume.get("secret"), dict)
-            and not volume["secret"].get("secretName")
-        ):
-            problems.append(f"volume {volume.get('name')!r} needs secret.secretName (the Secret Manager secret)")
-    for container in service.containers:
-        for entry in container.get("env") or []:
-            if not isinstance(entry, dict):
-                continue
-            name = str(entry.get("name", ""))
-            if "value" in entry:
-                value = str(entry.get("value"))
-                if SECRET_NAME.search(name) and value:
-                    problems.append(
-                        f"env {name} is a literal value: take it from Secret Manager with valueFrom.secretKeyRef"
-                    )
-                elif CREDENTIAL_VALUE.search(value):
-                    problems.append(f"env {name} holds a credential in its literal value: move it to Secret Manager")
-                continue
-            ref = entry.get("valueFrom", {}).get("secretKeyRef") if isinstance(entry.get("valueFrom"), dict) else None
-            if isinstance(ref, dict):
-                if not ref.get("name") or not ref.get("key"):
-                    problems.append(
-                        f"env {name}: secretKeyRef needs name (the secret) and key (a version number or latest)"
-                    )
-                elif name == "COPILOT_JWT_SECRET":
-                    provides_jwt = True
-        for mount in container.get("volumeMounts") or []:
-            if isinstance(mount, dict) and mount.get("name") in secret_volumes:
-                provides_jwt = True  # a secret file, e.g. /run/secrets/copilot_jwt_secret
-    return problems, provides_jwt
-
-
 @check(7, "Secrets come from Secret Manager by reference, never as literal values", section=SECTION_SECRETS)
 def test_secrets_by_reference(submission: Submission, services: ServiceSet) -> None:
     found = _services_or_fail(submission, services)
     messages: list[str] = []
     for service in found:
-        problems, provides_jwt = secret_problems(service)
+        problems, provides_jwt = secret_refs.secret_problems(service)
         messages.extend(f"{service.path}: {p}" for p in problems)
         if service.path == SERVICE_API and not provides_jwt:
             messages.append(
@@ -249,7 +199,8 @@ def test_probes(submission: Submission, services: ServiceSet, checklist: Checkli
             continue
         path = service.container_path(container)
         weight = 2.0 if service.path == SERVICE_API else 1.0
-        ports = {p.get("containerPort") for p in container.get("ports") or [] if isinstance(p, dict)}
+        declared = [p for p in container.get("ports") or [] if isinstance(p, dict)]
+        ports = {p.get("containerPort") for p in declared} | {p.get("name") for p in declared if p.get("name")}
         startup, liveness = container.get("startupProbe"), container.get("livenessProbe")
         checklist.require(
             _probe_handler(startup) is not None,

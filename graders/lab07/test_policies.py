@@ -8,6 +8,7 @@ from typing import Any
 from graders.lab07.policy_cases import PolicyCase, topics
 from graders.lab07.project import STUDENT_POLICY_DIR, TERRAFORM_DIR, TerraformProject, require_assignment
 from graders.lab07.rego import PolicyError, PolicyFile, RegoEngine, Verdict
+from graders.lab07.resolve import resolve_locals
 from graders.sdk import check, fail, partial
 
 SECTION = "Policy as code with OPA/Conftest"
@@ -16,6 +17,13 @@ SECTION = "Policy as code with OPA/Conftest"
 def _project_inputs(project: TerraformProject) -> list[tuple[str, Any]]:
     """Every .tf and .tfvars file in conftest's HCL2 shape, as `conftest test terraform/` reads them."""
     return [(path, doc.data) for path, doc in sorted(project.documents.items()) if path.endswith((".tf", ".tfvars"))]
+
+
+def _resolved_inputs(project: TerraformProject) -> list[tuple[str, Any]]:
+    """The same files with their module's local values substituted (what Terraform would build)."""
+    inputs = _project_inputs(project)
+    resolved = resolve_locals(dict(inputs))
+    return [(path, resolved[path]) for path, _ in inputs]
 
 
 def _evaluate(
@@ -44,7 +52,7 @@ def test_instructor_policies(
     project: TerraformProject, rego_engine: RegoEngine, instructor_policies: list[PolicyFile]
 ) -> None:
     require_assignment(project)
-    verdicts = _evaluate(rego_engine, instructor_policies, _project_inputs(project), "The instructor's policies")
+    verdicts = _evaluate(rego_engine, instructor_policies, _resolved_inputs(project), "The instructor's policies")
     denied = [(v.input_name, msg) for v in verdicts for msg in v.failures]
     if denied:
         shown = "; ".join(f"{path}: {msg}" for path, msg in denied[:6])

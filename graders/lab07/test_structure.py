@@ -25,6 +25,7 @@ MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "README.md")
 SECTION_STRUCTURE = "Terraform project structure"
 SECTION_MODULES = "Reusable modules"
 SECTION_STATE = "State management with a GCS backend"
+META_ARGUMENTS = frozenset({"source", "version", "for_each", "count", "depends_on", "providers"})
 
 
 def _listed(items: list[str], limit: int = 6) -> str:
@@ -376,6 +377,31 @@ def _over_regions(for_each: Any) -> bool:
     return isinstance(for_each, str) and ("var.regions" in for_each or "local.regions" in for_each)
 
 
+def _key_argument(arguments: dict[str, Any]) -> str | None:
+    """The module argument that passes the CMEK key: named for it (kms, cmek...), else given a KMS key."""
+    named = [k for k in arguments if re.search(r"kms|cmek|crypto", k, re.I)]
+    given = [
+        k
+        for k, v in arguments.items()
+        if k not in META_ARGUMENTS and re.search(r"google_kms_crypto_key|cryptoKeys/", str(v))
+    ]
+    found = named or given
+    return found[0] if found else None
+
+
+def _source(value: Any) -> str:
+    """An argument as it reads in the .tf file (hcl2json writes expressions as ``${...}``)."""
+    text = str(value)
+    if text.startswith("${") and text.endswith("}") and text.count("${") == 1:
+        return text[2:-1]
+    return f'"{text}"' if isinstance(value, str) else text
+
+
+def _per_region(value: Any) -> bool:
+    """An argument of a for_each module call that differs per instance: it uses each.key or each.value."""
+    return isinstance(value, str) and bool(re.search(r"\beach\.(key|value)\b", value))
+
+
 @check(
     points=10,
     name="The gcs module is called once per region with labels and a CMEK key",
@@ -400,10 +426,33 @@ def test_regions_wired(project: TerraformProject, plant_profile: dict[str, Any],
     checklist.require(
         "labels" in call.body, f'module "{call.name}" does not pass labels (local.labels)', call.location, weight=2
     )
+    kms_argument = _key_argument(call.body)
     checklist.require(
-        any("kms" in key for key in call.body),
+        kms_argument is not None,
         f'module "{call.name}" does not pass a KMS key (CMEK)',
         call.location,
+        weight=2,
+    )
+    if kms_argument is not None:
+        checklist.require(
+            _per_region(call.body[kms_argument]),
+            f'module "{call.name}": {kms_argument} = {_source(call.body[kms_argument])} is the same key for every '
+            "region; Cloud Storage only accepts a key from the bucket's own location, so pass the region's key "
+            "(e.g. google_kms_crypto_key.cmek[each.key].id)",
+            call.attribute_location(kms_argument),
+            weight=2,
+        )
+    location_argument = next((key for key in ("location", "region") if key in call.body), None)
+    checklist.require(
+        location_argument is not None and _per_region(call.body[location_argument]),
+        f'module "{call.name}": '
+        + (
+            f"{location_argument} = {_source(call.body[location_argument])} puts every region's bucket in one place; "
+            if location_argument
+            else "no location is passed; "
+        )
+        + "pass the region of each instance (location = each.value) so each plant's data stays in its region",
+        call.attribute_location(location_argument) if location_argument else call.location,
         weight=2,
     )
     for other in MODULES:

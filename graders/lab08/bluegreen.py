@@ -8,6 +8,7 @@ colour; the PodDisruptionBudget protects that live colour.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,23 @@ def split_image(image: str) -> tuple[str, str | None]:
     return image, None
 
 
+def _without_colour(value: Any, colour: str) -> Any:
+    """``value`` with the slot's colour word blanked in every key and string.
+
+    The colour is not only in the pod labels and ``spec.selector``: a topology-spread constraint or an
+    anti-affinity term over the slot's own pods, an env value naming the slot, a ``copilot-api-blue``
+    instance label all carry it. Two slots that differ only there differ only in colour.
+    """
+    word = re.compile(rf"(?<![A-Za-z0-9]){re.escape(colour)}(?![A-Za-z0-9])")
+    if isinstance(value, dict):
+        return {_without_colour(k, colour): _without_colour(v, colour) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_colour(v, colour) for v in value]
+    if isinstance(value, str):
+        return word.sub("<colour>", value)
+    return value
+
+
 def _normalised(deployment: Manifest, colour_key: str) -> dict[str, Any]:
     """The parts that must match between the colours, with colour and image tags blanked out."""
     spec = copy.deepcopy(deployment.spec)
@@ -76,7 +94,8 @@ def _normalised(deployment: Manifest, colour_key: str) -> dict[str, Any]:
     for container in (template.get("spec") or {}).get("containers") or []:
         if isinstance(container, dict) and isinstance(container.get("image"), str):
             container["image"] = split_image(container["image"])[0]
-    return spec
+    colour = str(pod_labels(deployment).get(colour_key, ""))
+    return _without_colour(spec, colour) if colour in COLOURS else spec
 
 
 def first_difference(a: Any, b: Any, path: str = "spec") -> str | None:

@@ -15,6 +15,14 @@ FAKE_KUBECTL = FIXTURES / "fake_kubectl.py"
 SCRIPT = "scripts/rollout_status.py"
 SEVERITY = {"complete": 0, "progressing": 1, "failed": 2}
 VERDICT_LINE = re.compile(r"^\s*(complete|progressing|failed)\b", re.IGNORECASE | re.MULTILINE)
+# An error line on standard error: "failed: ..." or kubectl's "error: ..." (never a traceback's indented code).
+ERROR_LINE = re.compile(r"^(?:error:\s*)?(complete|progressing|failed)\b", re.IGNORECASE | re.MULTILINE)
+# `kubectl rollout status`'s own messages for a Deployment (DeploymentStatusViewer.Status).
+KUBECTL_WORDING = (
+    ("complete", re.compile(r"\bsuccessfully rolled out\b", re.IGNORECASE)),
+    ("progressing", re.compile(r"^\s*Waiting for (?:deployment|rollout)\b", re.IGNORECASE | re.MULTILINE)),
+    ("failed", re.compile(r"\bexceeded its progress deadline\b", re.IGNORECASE)),
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,14 @@ def watch_cases() -> list[WatchCase]:
     ]
 
 
-def verdict_of(output: str) -> str | None:
-    """The most severe verdict word that starts a line of the script's output."""
+def verdict_of(output: str, errors: str = "") -> str | None:
+    """The most severe verdict the script reported, on standard output or (for errors) standard error.
+
+    A verdict is a line starting with complete, progressing or failed, or kubectl's own wording for it
+    (``Waiting for deployment ...``, ``deployment "x" successfully rolled out``, ``error: deployment "x"
+    exceeded its progress deadline``), so a script that prints exactly what kubectl prints is understood.
+    """
     found = [m.lower() for m in VERDICT_LINE.findall(output)]
+    found += [m.lower() for m in ERROR_LINE.findall(errors)]
+    found += [verdict for verdict, pattern in KUBECTL_WORDING if pattern.search(output) or pattern.search(errors)]
     return max(found, key=SEVERITY.__getitem__) if found else None

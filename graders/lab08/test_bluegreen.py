@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from graders.lab08 import switch_procedure
 from graders.lab08.bluegreen import COLOURS, Pair, find_pair, images, missing_readiness, spec_difference
 from graders.lab08.k8s_manifests import BLUE_GREEN_DIR, Manifest, ManifestSet, pod_labels
-from graders.lab08.selectors import service_selects
+from graders.lab08.selectors import label_selector_matches, service_selects
 from graders.lab08.wiring import pdb_problems, port_exists
 from graders.sdk import Checklist, Submission, check, fail
 
@@ -50,11 +51,14 @@ def test_bluegreen_pod_specs(manifest_set: ManifestSet, checklist: Checklist) ->
     )
     for colour in COLOURS:
         deployment = pair.slot(colour)
-        selector = (deployment.spec.get("selector") or {}).get("matchLabels") or {}
+        other = pair.slot(next(c for c in COLOURS if c != colour))
+        selector = deployment.spec.get("selector")
         checklist.require(
-            selector.get(pair.colour_key) == colour,
-            f"{deployment.label}: put {pair.colour_key}: {colour} in spec.selector.matchLabels, or the two Deployments "
-            "adopt each other's pods",
+            label_selector_matches(selector, pod_labels(deployment))
+            and not label_selector_matches(selector, pod_labels(other)),
+            f"{deployment.label}: spec.selector must select this slot's pods only: put {pair.colour_key}: {colour} "
+            "in spec.selector.matchLabels (or a matchExpressions term on it), or the two Deployments adopt each "
+            "other's pods",
             deployment.where,
         )
         missing = missing_readiness(deployment)
@@ -132,9 +136,13 @@ def test_bluegreen_pdb(manifest_set: ManifestSet, checklist: Checklist) -> None:
 
 
 SWITCH_SUFFIXES = (".md", ".sh", ".txt", ".rst")
-ROLLOUT_CHECK = re.compile(r"rollout_status\.py|rollout status", re.IGNORECASE)
-SELECTOR_SWITCH = re.compile(r"kubectl\s+(patch|apply|set\s+selector)\b[^\n]*(service|svc)", re.IGNORECASE)
+ROLLOUT_CHECK = re.compile(r"rollout_status\.py|rollout\s+status", re.IGNORECASE)
 ROLLBACK = re.compile(r"roll\s*-?\s*back|switch\s+back", re.IGNORECASE)
+
+
+def _position(text: str, offset: int, first_line: int) -> tuple[int, int]:
+    before = text[:offset]
+    return first_line + before.count("\n"), offset - (before.rfind("\n") + 1)
 
 
 @check(3, "A switch procedure: check the rollout, switch the selector, roll back", section=SECTION, assignment=True)
@@ -146,24 +154,36 @@ def test_bluegreen_switch_procedure(submission: Submission, checklist: Checklist
             "colour's rollout, switch the Service selector and roll back",
             BLUE_GREEN_DIR,
         )
-    text = "\n".join(submission.read_text(p) for p in documents)
     where = documents[0]
-    check_at = ROLLOUT_CHECK.search(text)
-    switch_at = SELECTOR_SWITCH.search(text)
+    check_at: tuple[int, int] | None = None
+    switch_at: tuple[int, int] | None = None
+    rollback = False
+    first_line = 0
+    for path in documents:
+        text = submission.read_text(path)
+        found = ROLLOUT_CHECK.search(text)
+        if found and check_at is None:
+            check_at = _position(text, found.start(), first_line)
+        switch = switch_procedure.first_switch(path, text)
+        if switch and switch_at is None:
+            switch_at = (first_line + switch.position[0], switch.position[1])
+        rollback = rollback or bool(ROLLBACK.search(text))
+        first_line += text.count("\n") + 1
     checklist.require(
-        check_at,
+        check_at is not None,
         f"{where}: check the new colour's rollout (scripts/rollout_status.py or kubectl rollout status) before it "
         "gets traffic",
         where,
     )
     checklist.require(
-        switch_at,
-        f"{where}: give the command that switches the Service selector (e.g. kubectl patch service ...)",
+        switch_at is not None,
+        f"{where}: give the command that switches the Service selector (e.g. kubectl patch service NAME -p ..., "
+        "kubectl set selector service NAME ..., or kubectl apply -f service.yaml), in a code block",
         where,
     )
     checklist.require(
-        not (check_at and switch_at) or check_at.start() < switch_at.start(),
+        check_at is None or switch_at is None or check_at < switch_at,
         f"{where}: the rollout check comes after the switch; verify the new colour first, then move traffic",
         where,
     )
-    checklist.require(ROLLBACK.search(text), f"{where}: describe how to roll back (switch the selector back)", where)
+    checklist.require(rollback, f"{where}: describe how to roll back (switch the selector back)", where)

@@ -7,6 +7,7 @@ from typing import Any
 
 from graders.lab08 import tooling
 from graders.lab08.k8s_manifests import BLUE_GREEN_DIR, K8S_DIR, Manifest, ManifestSet, containers, pod_spec
+from graders.lab08.variant import ANSWERS_FILE, gpu_variant
 from graders.sdk import Checklist, Submission, check, fail, partial
 
 SECTION_MANIFESTS = "Kubernetes manifests"
@@ -157,10 +158,19 @@ def test_gpu_variant(
     submission: Submission,
     checklist: Checklist,
 ) -> None:
+    variant = gpu_variant(submission)
+    if variant.not_part_of_this_repository:
+        return  # generated with gpu_variant = no and no GPU files: nothing of the variant to grade
     candidates = [m for m in [*overlay_manifests, *manifest_set.of_kind("Deployment")] if m.kind == "Deployment"]
     note = ""
+    if variant.declared_off:
+        note = (
+            f" ({ANSWERS_FILE} says gpu_variant: false, but {', '.join(variant.present)} "
+            f"{'is' if len(variant.present) == 1 else 'are'} there: complete the GPU variant, or delete "
+            "those files to leave it out)"
+        )
     if kustomize_builds is None and manifest_set.kustomize_inputs:
-        note = " (kubectl is not installed here: the overlay's patch files were read instead of its build)"
+        note += " (kubectl is not installed here: the overlay's patch files were read instead of its build)"
         for path in sorted(manifest_set.kustomize_inputs):
             if submission.is_file(path):
                 docs = submission.load_yaml_all(path)

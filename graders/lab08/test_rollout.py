@@ -42,9 +42,7 @@ def _run_case(workdir: Path, python: str, case: Case) -> ProcessResult:
             timeout=RUN_TIMEOUT_S,
             label=f"{SCRIPT} < {case.file.name}",
         )
-    return run(
-        [python, SCRIPT, str(case.file)], cwd=workdir, timeout=RUN_TIMEOUT_S, label=f"{SCRIPT} {case.file.name}"
-    )
+    return run([python, SCRIPT, str(case.file)], cwd=workdir, timeout=RUN_TIMEOUT_S, label=f"{SCRIPT} {case.file.name}")
 
 
 def _shown(result: ProcessResult) -> str:
@@ -68,12 +66,20 @@ def test_rollout_verdicts(
     _require_script(submission)
     for case in rollout_cases.cases():
         result = _run_case(scripts_copy, student_python, case)
-        verdict = rollout_cases.verdict_of(result.stdout)
+        verdict = rollout_cases.verdict_of(result.stdout, result.stderr)
         how = "on standard input" if case.stdin else "as a file"
+        # The verdict and the exit code are separate properties: each earns half of the case.
         checklist.require(
-            verdict == case.verdict and result.returncode == case.exit_code,
-            f"{case.file.name} ({how}): expected '{case.verdict}' and exit {case.exit_code} by kubectl's rule "
-            f"{case.rule}; got '{verdict or 'no verdict'}' and exit {result.returncode} ({_shown(result)})",
+            verdict == case.verdict,
+            f"{case.file.name} ({how}): expected the verdict '{case.verdict}' by kubectl's rule {case.rule}; got "
+            f"'{verdict or 'no verdict'}' ({_shown(result)}). Print a line starting with complete, progressing or "
+            "failed, or kubectl's own message",
+            SCRIPT,
+        )
+        checklist.require(
+            result.returncode == case.exit_code,
+            f"{case.file.name} ({how}): expected exit {case.exit_code} ({case.verdict}) by kubectl's rule "
+            f"{case.rule}; got exit {result.returncode} ({_shown(result)})",
             SCRIPT,
         )
 
@@ -98,7 +104,7 @@ def test_rollout_malformed_input(
     ]
     for what, result in attempts:
         crashed = "Traceback (most recent call last)" in result.stderr
-        passed_as_complete = rollout_cases.verdict_of(result.stdout) == "complete"
+        passed_as_complete = rollout_cases.verdict_of(result.stdout, result.stderr) == "complete"
         checklist.require(
             result.returncode == case.exit_code and not crashed and not passed_as_complete and result.output.strip(),
             f"{what}: expected a one-line explanation and exit {case.exit_code} (never 'complete': a broken kubectl "

@@ -4,6 +4,10 @@ The reporter reads ``<RUNNER>_RESULTS`` environment variables holding base64 of
 ``{"version": 1, "status", "max_score", "tests": [...]}`` and adds up each test's ``score``, so
 fractional scores here carry partial credit all the way to Classroom. The rendered text is one
 ``labNN=<base64>`` line per lab: the format of ``$GITHUB_OUTPUT``.
+
+The format has no free text per runner, and the reporter prints only the messages of ``error`` tests,
+so when checks could not run for want of a tool, the banner opens the ``message`` of each runner's
+first ``error`` test (its first test when it has none).
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from typing import Any
 
 from graders.engine.model import GradeReport, LabResult, Status
 from graders.reports.formatting import line_number
+from graders.reports.missing_tools import missing_tools_lines
 
 _STATUS = {Status.PASSED: "pass", Status.FAILED: "fail", Status.ERROR: "error", Status.SKIPPED: "error"}
 
 
-def lab_payload(lab: LabResult) -> dict[str, Any]:
-    tests = [
+def lab_payload(lab: LabResult, banner: list[str] | None = None) -> dict[str, Any]:
+    """One runner's result; ``banner`` (the missing-tools lines) opens its first error's (else first test's) message."""
+    tests: list[dict[str, Any]] = [
         {
             "name": f"{c.id}: {c.name}",
             "status": _STATUS[c.status],
@@ -33,6 +39,10 @@ def lab_payload(lab: LabResult) -> dict[str, Any]:
         }
         for c in lab.checks
     ]
+    if banner and tests:
+        # The reporter prints the message of `error` tests only (tool-skipped checks are errors here).
+        first = next((t for t in tests if t["status"] == "error"), tests[0])
+        first["message"] = "\n".join([*banner, *([first["message"]] if first["message"] else [])])
     statuses = {t["status"] for t in tests}
     overall = "error" if "error" in statuses and "fail" not in statuses else "fail" if statuses - {"pass"} else "pass"
     return {"version": 1, "status": overall, "max_score": lab.max_score, "tests": tests}
@@ -43,4 +53,5 @@ def encode(payload: dict[str, Any]) -> str:
 
 
 def render(report: GradeReport) -> str:
-    return "".join(f"{lab.id}={encode(lab_payload(lab))}\n" for lab in report.labs)
+    banner = missing_tools_lines(report)
+    return "".join(f"{lab.id}={encode(lab_payload(lab, banner))}\n" for lab in report.labs)

@@ -6,6 +6,7 @@ import json
 
 from graders.engine.model import GradeReport, Status
 from graders.reports.formatting import points
+from graders.reports.missing_tools import missing_tools_lines
 
 
 def render(report: GradeReport) -> str:
@@ -32,7 +33,12 @@ def render(report: GradeReport) -> str:
     results = {
         "score": report.score,
         "execution_time": round(sum(lab.duration_s for lab in report.labs), 3),
-        "output": f"Capstone grade {points(report.score)}/{points(report.max_score)} ({summary})",
+        "output": "\n".join(
+            [
+                *missing_tools_lines(report),
+                f"Capstone grade {points(report.score)}/{points(report.max_score)} ({summary})",
+            ]
+        ),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graders.engine.model import GradeReport
 from graders.reports.formatting import needs_work, percent, points, status_counts
+from graders.reports.missing_tools import missing_tools_lines
 
 
 def _cell(text: str) -> str:
@@ -15,6 +16,11 @@ def render(report: GradeReport) -> str:
         f"## Capstone grade: {points(report.score)} / {points(report.max_score)} "
         f"({percent(report.score, report.max_score)})",
         "",
+    ]
+    banner = missing_tools_lines(report)
+    if banner:  # a GitHub alert: the first thing on the run's summary page
+        lines += ["> [!WARNING]", *(f"> {line}  " for line in banner), ""]
+    lines += [
         "| Lab | Title | Score | Checks |",
         "| --- | --- | ---: | --- |",
     ]

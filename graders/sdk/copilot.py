@@ -10,8 +10,11 @@ With ``probes=True`` the served app is ``copilot.main:app`` plus two routes the 
 failure paths through the student's own middleware: ``GET /__grader__/fault`` raises an unhandled
 exception and ``GET /__grader__/slow?ms=N`` answers after N milliseconds. Both authenticate through
 the app's own ``CurrentPrincipal`` dependency when it exists, so the caller is known to the
-middleware exactly as on a real route. The probe module lives in the grader's scratch folder, never
-in the submission, and is left out of the OpenAPI document.
+middleware exactly as on a real route. A question containing ``GENERATION_FAULT`` makes the answer
+generator (course code, ``copilot.rag``) fail with ``GeneratorUnavailable`` after its first piece,
+so a stream's failure path can be seen; ``GET /__grader__/probes`` says whether that hook is in.
+The probe module lives in the grader's scratch folder, never in the submission, and is left out
+of the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -74,7 +77,50 @@ else:
 
 app.add_api_route("/__grader__/fault", _fault, methods=["GET"], include_in_schema=False)
 app.add_api_route("/__grader__/slow", _slow, methods=["GET"], include_in_schema=False)
+
+# Generation that fails midway: a question holding GENERATION_FAULT gets one piece of its answer, then
+# GeneratorUnavailable, from whichever generator the app uses (the course's code, not the student's).
+GENERATION_FAULT = "grader-generation-fault"
+_fault_installed = False
+try:
+    from copilot.rag import extractive as _extractive, generation as _generation  # noqa: F401
+
+    try:
+        from copilot.rag import openai_compat as _openai_compat  # noqa: F401
+    except Exception:
+        pass
+
+    def _failing(stream):
+        async def _stream(self, question, passages):
+            async for piece in stream(self, question, passages):
+                yield piece
+                if GENERATION_FAULT in str(question):
+                    raise _generation.GeneratorUnavailable("generation fault injected by the grader")
+            if GENERATION_FAULT in str(question):
+                raise _generation.GeneratorUnavailable("generation fault injected by the grader")
+
+        return _stream
+
+    def _subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from _subclasses(sub)
+
+    for _cls in set(_subclasses(_generation.AnswerGenerator)):
+        if "stream" in vars(_cls):
+            _cls.stream = _failing(vars(_cls)["stream"])
+            _fault_installed = True
+except Exception:
+    _fault_installed = False
+
+
+async def _probes() -> dict:
+    return {"generation_fault": _fault_installed}
+
+
+app.add_api_route("/__grader__/probes", _probes, methods=["GET"], include_in_schema=False)
 '''
+GENERATION_FAULT = "grader-generation-fault"
 
 
 class ServiceClient(httpx.Client):

@@ -52,7 +52,12 @@ APAC_REGIONS = {
 
 @dataclass(frozen=True)
 class Question:
-    """One answer the template asks for. ``default`` is the example plant's value."""
+    """One answer the template asks for.
+
+    ``default`` is what the tools offer: the example plant's value, except for the student's own name and
+    username, whose defaults are visible placeholders (``PLACEHOLDERS``) so that nobody hands in a
+    repository owned by someone else. ``example`` is the reference solution's value where it differs.
+    """
 
     name: str
     help: str
@@ -62,6 +67,12 @@ class Question:
     rule: str | None = None  # the sentence a wrong answer gets: it states the rule
     choices: dict[str, str] = field(default_factory=dict)  # value -> label
     max_length: int | None = None  # the longest answer the rule allows (the build checks lines against it)
+    example: Any = None  # the reference solution's answer when ``default`` is a placeholder
+
+    @property
+    def example_value(self) -> Any:
+        """The answer the reference solution is written with (the round trip renders with it)."""
+        return self.default if self.example is None else self.example
 
     @property
     def longest(self) -> int:
@@ -70,22 +81,28 @@ class Question:
         return self.max_length if self.max_length is not None else len(str(self.default))
 
 
+# Defaults of the personal answers. They pass the rules (an instructor renders the Classroom starter with
+# `--defaults`), and the post-generation hook warns while an answer still holds one (its PLACEHOLDERS).
+PLACEHOLDERS = {"student_name": "Your Name", "github_username": "YOUR-GITHUB-USERNAME"}
+
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "student_name",
         "Your full name, as it should appear in the README and the model card",
-        "Jordan Rivera",
+        PLACEHOLDERS["student_name"],
         pattern=r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ .-]{1,59}$",
         rule="2 to 60 characters: letters, spaces, hyphens and periods, starting with a letter",
         max_length=60,
+        example="Jordan Rivera",
     ),
     Question(
         "github_username",
         "Your GitHub username (code owner of your repository)",
-        "jrivera-mfg",
+        PLACEHOLDERS["github_username"],
         pattern=r"^[A-Za-z0-9](-?[A-Za-z0-9]){0,38}$",
         rule="up to 39 letters, digits and single hyphens, not starting or ending with a hyphen (GitHub's rule)",
         max_length=39,
+        example="jrivera-mfg",
     ),
     Question(
         "plant_name",

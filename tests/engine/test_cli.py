@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import csv
 import json
+import shutil
 from pathlib import Path
 
 from .conftest import FIXTURE_LABS, SUBMISSIONS
@@ -85,3 +87,78 @@ def test_batch_requires_an_existing_folder(cli, tmp_path: Path) -> None:
     result = cli("grade-batch", str(tmp_path / "missing"), "--output", str(tmp_path / "g.csv"))
     assert result.returncode == 1
     assert "not a folder of submissions" in result.stderr
+
+
+def test_grade_from_a_folder_inside_the_repository_grades_the_repository(cli, submission_copy) -> None:
+    root = submission_copy("partial")
+    (root / "notebooks").mkdir()
+    inside = cli("grade", "--labs-dir", str(FIXTURE_LABS), "--lab", "lab01", "--format", "json", cwd=root / "notebooks")
+    assert inside.returncode == 0, inside.stderr
+    assert inside.stderr.strip() == f"Grading {root.resolve()} (found from notebooks/)"
+    at_root = cli("grade", str(root), "--labs-dir", str(FIXTURE_LABS), "--lab", "lab01", "--format", "json")
+
+    def checks(out: str) -> dict[str, float]:  # stdout stays pure JSON
+        return {c["id"]: c["score"] for lab in json.loads(out)["labs"] for c in lab["checks"]}
+
+    assert checks(inside.stdout) == checks(at_root.stdout)
+    assert json.loads(inside.stdout)["score"] == 3.6667
+    text = cli("grade", "notebooks", "--labs-dir", str(FIXTURE_LABS), "--lab", "lab01", cwd=root)
+    assert text.stdout.startswith(f"Capstone grade for {root.resolve()}: 3.67 / 12 points")
+    assert "Grading " in text.stderr and "found from notebooks/" in text.stderr
+
+
+def test_grade_outside_any_capstone_is_one_clear_error(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "config.yaml").write_text("plant: RVB01\n")  # a file of a capstone is not a capstone
+    result = cli("grade", "--labs-dir", str(FIXTURE_LABS), cwd=folder)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"capstone: error: {folder} is not a capstone repository (no config/plant.yaml found here or above); "
+        "run `capstone grade` from inside your capstone, or pass its path"
+    ]
+
+
+def test_a_copier_render_without_its_plant_profile_is_still_graded(cli, submission_copy) -> None:
+    root = submission_copy("good")
+    (root / "config" / "plant.yaml").unlink()
+    (root / ".copier-answers.yml").write_text("_src_path: gh:course/capstone-kit\nplant_code: RVB01\n")
+    result = cli("grade", str(root), "--labs-dir", str(FIXTURE_LABS), "--lab", "lab01", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (root / ".copier-answers.yml").write_text("_src_path: gh:someone/other-template\nproject: x\n")
+    assert cli("grade", str(root), "--labs-dir", str(FIXTURE_LABS), "--lab", "lab01").returncode == 1
+
+
+def test_exact_grades_the_folder_itself_never_the_one_above(cli, submission_copy) -> None:
+    root = submission_copy("good")
+    (root / "notebooks").mkdir()
+    result = cli("grade", str(root / "notebooks"), "--exact", "--labs-dir", str(FIXTURE_LABS))
+    assert result.returncode == 1
+    assert "notebooks is not a capstone repository (no config/plant.yaml in it)" in result.stderr
+
+
+def test_batch_gives_a_non_capstone_its_own_row_and_never_grades_the_folder_above(cli, tmp_path: Path) -> None:
+    classroom = tmp_path / "course" / "class"  # the batch folder lies inside a capstone
+    shutil.copytree(SUBMISSIONS / "good", tmp_path / "course")
+    shutil.copytree(SUBMISSIONS / "good", classroom / "alice")
+    (classroom / "bob").mkdir()
+    (classroom / "bob" / "notes.md").write_text("my capstone is on another laptop\n")
+    out = tmp_path / "gradebook.csv"
+    result = cli("grade-batch", str(classroom), "--output", str(out), "--labs-dir", str(FIXTURE_LABS), "--lab", "lab01")
+    assert result.returncode == 0, result.stderr
+    rows = {r["submission"]: r for r in csv.DictReader(out.open())}
+    assert rows["alice"]["status"] == "graded" and rows["alice"]["total"] == "12.0"
+    assert rows["bob"]["status"] == "failed" and rows["bob"]["total"] == ""
+    assert "bob is not a capstone repository (no config/plant.yaml in it)" in rows["bob"]["message"]
+
+
+def test_text_report_details_the_first_lab_and_all_details_every_lab(cli, submission_copy) -> None:
+    root = submission_copy("good")
+    (root / "README.md").unlink()  # lab01 has work left; lab02 has its grader bug
+    default = cli("grade", str(root), "--labs-dir", str(FIXTURE_LABS))
+    assert "Next: lab01" in default.stdout and "[failed] lab01.readme" in default.stdout
+    assert "lab02.grader_bug" not in default.stdout
+    every = cli("grade", str(root), "--labs-dir", str(FIXTURE_LABS), "--all")
+    assert "Next:" not in every.stdout
+    assert "[failed] lab01.readme" in every.stdout and "[error] lab02.grader_bug" in every.stdout

@@ -55,6 +55,11 @@ def make_kit(tmp_path: Path) -> MakeKit:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
         shutil.copytree(KIT / "hooks", root / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
+        (root / "pyproject.toml").write_text(  # the kit's release: version and repository (graders' pin)
+            '[project]\nname = "capstone-kit"\nversion = "0.1.0"\n\n'
+            '[project.urls]\nRepository = "https://github.com/example-course/capstone-kit"\n',
+            encoding="utf-8",
+        )
         reference = root / "reference_solution"
         reference.mkdir(parents=True, exist_ok=True)
         (reference / "pyproject.toml").write_text("[tool.ruff]\nline-length = 120\n", encoding="utf-8")

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from .conftest import KIT
 pre = load_hook(KIT / "hooks", "pre_gen_project")
 post = load_hook(KIT / "hooks", "post_gen_project")
 migrations = load_hook(KIT / "hooks", "migrations")
-EXAMPLE = {q.name: q.default for q in pre.QUESTIONS}
+EXAMPLE = {q.name: q.example_value for q in pre.QUESTIONS}  # the reference solution's answers
 
 # One wrong answer per rule: (question, value, a fragment of the rule the message must state).
 INVALID_ANSWERS = [
@@ -162,18 +163,92 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
 
 
-def test_init_git_repo_commits_as_the_student(tmp_path: Path) -> None:
-    write(tmp_path, {"README.md": "hello\n", "data/a.png": "\x89PNG a", "data/b.png": "\x89PNG b", "empty.txt": ""})
-    assert post.init_git_repo(tmp_path, EXAMPLE) == "initialised a git repository with a first commit"
-    assert git(tmp_path, "log", "--format=%an <%ae>|%s").strip() == (
+@pytest.fixture
+def git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str | None], None]:
+    """Set the user's global git identity (None: no identity at all, neither config nor environment)."""
+    config = tmp_path / "gitconfig"
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def set_identity(identity: str | None) -> None:
+        name, _, email = (identity or "").partition(" <")
+        config.write_text(f"[user]\n\tname = {name}\n\temail = {email.rstrip('>')}\n" if identity else "")
+
+    return set_identity
+
+
+def test_init_git_repo_commits_as_the_user_when_git_knows_them(
+    tmp_path: Path, git_identity: Callable[[str | None], None]
+) -> None:
+    git_identity("Ada Student <ada@example.edu>")
+    root = tmp_path / "repo"
+    write(root, {"README.md": "hello\n"})
+    assert post.init_git_repo(root, EXAMPLE) == "initialised a git repository with a first commit"
+    assert git(root, "log", "--format=%an <%ae>").strip() == "Ada Student <ada@example.edu>"
+    assert git(root, "log", "--format=%cn <%ce>").strip() == "Ada Student <ada@example.edu>"
+    assert "[user]" not in (root / ".git/config").read_text(encoding="utf-8")  # nothing written for the user
+
+
+def test_init_git_repo_falls_back_to_the_answers_only_without_an_identity(
+    tmp_path: Path, git_identity: Callable[[str | None], None]
+) -> None:
+    git_identity(None)
+    root = tmp_path / "repo"
+    write(root, {"README.md": "hello\n", "data/a.png": "\x89PNG a", "data/b.png": "\x89PNG b", "empty.txt": ""})
+    done = post.init_git_repo(root, EXAMPLE)
+    assert done.startswith("initialised a git repository with a first commit (git has no user.name or user.email")
+    assert "git config --global user.name" in done
+    assert git(root, "log", "--format=%an <%ae>|%s").strip() == (
         "Jordan Rivera <jrivera-mfg@users.noreply.github.com>|Start the capstone from the course template"
     )
-    assert git(tmp_path, "branch", "--show-current").strip() == "main"
+    assert "[user]" not in (root / ".git/config").read_text(encoding="utf-8")  # for the first commit only
+    assert git(root, "branch", "--show-current").strip() == "main"
     # everything is committed (streamed into a pack), the repository is sound and the tree clean
-    assert git(tmp_path, "ls-files").split() == ["README.md", "data/a.png", "data/b.png", "empty.txt"]
-    assert git(tmp_path, "status", "--porcelain") == ""
-    assert git(tmp_path, "fsck", "--strict") == ""
-    assert git(tmp_path, "show", "HEAD:data/b.png") == "\x89PNG b"
+    assert git(root, "ls-files").split() == ["README.md", "data/a.png", "data/b.png", "empty.txt"]
+    assert git(root, "status", "--porcelain") == ""
+    assert git(root, "fsck", "--strict") == ""
+    assert git(root, "show", "HEAD:data/b.png") == "\x89PNG b"
+
+
+def test_personal_defaults_are_placeholders_the_post_generation_hook_flags() -> None:
+    defaults = {q.name: q.default for q in pre.QUESTIONS}
+    assert pre.PLACEHOLDERS == post.PLACEHOLDERS
+    assert {name: defaults[name] for name in pre.PLACEHOLDERS} == pre.PLACEHOLDERS
+    assert pre.check_answers(defaults) == []  # `copier copy --defaults` (the Classroom starter) still works
+    warnings = post.placeholder_warnings(defaults)
+    assert len(warnings) == 2 and "student_name is still the placeholder 'Your Name'" in warnings[0]
+    assert "copier update --trust --data github_username=" in warnings[1]
+    assert post.placeholder_warnings(EXAMPLE) == []
+    # the reference solution keeps its own example answers
+    assert (EXAMPLE["student_name"], EXAMPLE["github_username"]) == ("Jordan Rivera", "jrivera-mfg")
+
+
+PIN = "# The course graders\ncapstone-kit @ git+https://github.com/example-course/capstone-kit@{tag}\n"
+
+
+@pytest.mark.parametrize(
+    ("commit", "pinned", "warned"),
+    [
+        ("v1.2.0", "v1.2.0", False),
+        ("v1.2.0", "v1.1.0", True),  # edited, or an old line kept by a merge
+        ("v1.2.0-3-gabc1234", "v1.1.0", False),  # not a release: nothing to compare with
+        (None, "v1.1.0", False),  # cookiecutter without an answers file
+    ],
+)
+def test_a_grader_pin_other_than_the_release_is_reported_never_rewritten(
+    tmp_path: Path, commit: str | None, pinned: str, warned: bool
+) -> None:
+    files = {post.GRADERS_REQUIREMENTS: PIN.format(tag=pinned)}
+    if commit:
+        files[post.ANSWERS_FILE] = f"_commit: {commit}\n_src_path: gh:example-course/capstone-kit\n"
+    write(tmp_path, files)
+    warning = post.check_grader_pin(tmp_path)
+    assert (warning is not None) == warned
+    if warning:
+        assert f"pins the graders at {pinned}, but this repository is at the course release {commit}" in warning
+    assert (tmp_path / post.GRADERS_REQUIREMENTS).read_text(encoding="utf-8") == PIN.format(tag=pinned)
 
 
 def test_init_git_repo_leaves_an_existing_repository_alone(tmp_path: Path) -> None:

@@ -44,8 +44,10 @@ def test_copier_and_cookiecutter_produce_the_same_project(
     copier_root = render.render_copier(source, tmp_path / "copier", answers)
     cookie_root = render.render_cookiecutter(source, tmp_path / "cookiecutter", answers)
     copier_files, cookie_files = tree(copier_root), tree(cookie_root)
-    recorded = yaml.safe_load(copier_files.pop(render.ANSWERS_FILE))
+    answers_file = copier_files.pop(render.ANSWERS_FILE)
+    recorded = yaml.safe_load(answers_file)
     assert {k: v for k, v in recorded.items() if not k.startswith("_")} == {**render.example_answers(), **answers}
+    assert cookie_files.pop(render.ANSWERS_FILE) == answers_file  # so `copier update` works for both
     assert sorted(set(copier_files) ^ set(cookie_files)) == []
     assert sorted(rel for rel in copier_files if copier_files[rel] != cookie_files[rel]) == []
     assert (copier_root / ".git").is_dir() and (cookie_root / ".git").is_dir()

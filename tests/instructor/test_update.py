@@ -24,6 +24,7 @@ from .conftest import KIT
 
 pytestmark = pytest.mark.slow
 PAYLOAD = copier_config.PAYLOAD_DIR
+PIN = ".github/graders-requirements.txt"
 
 
 def git(root: Path, *args: str) -> str:
@@ -85,6 +86,7 @@ def updated(starter_build: build.BuildResult, tmp_path_factory: pytest.TempPathF
 
     student = base / "student"
     copier.run_copy(str(course), str(student), vcs_ref="v0.1.0", defaults=True, unsafe=True, quiet=True)
+    pinned_at_copy = (student / PIN).read_text(encoding="utf-8")
     overlap, merged, appended = todo_files(payload, 3)
     student_lines = {
         overlap: replace_todo_line(student / overlap, "student: my own answer to this prompt"),
@@ -113,6 +115,9 @@ def updated(starter_build: build.BuildResult, tmp_path_factory: pytest.TempPathF
     (payload / "docs/course-notes-v2.md").write_text("# New in v0.2.0\n", encoding="utf-8")
     sheet = payload / "capstone-progress.csv"
     sheet.write_text(sheet.read_text(encoding="utf-8") + "extra,row,from,the,course,\n", encoding="utf-8")
+    # the graders' pin, as `capstone build` renders it from the kit's pyproject.toml at version 0.2.0
+    pin = payload / PIN
+    pin.write_text(pin.read_text(encoding="utf-8").replace("@v0.1.0", "@v0.2.0"), encoding="utf-8")
     course_data = course / "template" / "course-data" / "data/inspection/train"
     (course_data / regenerated.name).write_bytes(b"\x89PNG the course's new version")
     (course_data / "scratch-9999.png").write_bytes(b"\x89PNG an image added in v0.2.0")
@@ -130,6 +135,7 @@ def updated(starter_build: build.BuildResult, tmp_path_factory: pytest.TempPathF
         "course_lines": course_lines,
         "regenerated": regenerated,
         "dropped": dropped,
+        "pinned_at_copy": pinned_at_copy,
     }
 
 
@@ -177,3 +183,9 @@ def test_course_data_stays_the_students(updated: dict[str, Any]) -> None:
     added = updated["student"] / "data/inspection/train/scratch-9999.png"
     assert added.read_bytes() == b"\x89PNG an image added in v0.2.0"
     assert not list(updated["student"].glob("data/inspection/train/*.rej"))
+
+
+def test_the_graders_pin_follows_the_release(updated: dict[str, Any]) -> None:
+    """`make grade` and Classroom install the graders of the release the repository is at, copy and update."""
+    assert updated["pinned_at_copy"].rstrip().endswith("@v0.1.0")
+    assert (updated["student"] / PIN).read_text(encoding="utf-8").rstrip().endswith("@v0.2.0")

@@ -9,7 +9,7 @@ import pytest
 
 from graders.cli import main
 from graders.engine.labs import load_catalog
-from graders.engine.model import CheckResult, LabResult, Status
+from graders.engine.model import CheckResult, GradeReport, LabResult, Status
 from graders.instructor import verify
 
 from .conftest import KIT
@@ -82,6 +82,47 @@ def test_table_and_json_report_every_lab_and_the_verdict() -> None:
     assert data["ok"] is False and [lab["id"] for lab in data["labs"]] == ["lab02", "lab06", "lab03"]
 
 
+def test_variants_are_counted_over_every_lab_and_a_lost_point_fails_naming_the_check() -> None:
+    full = verify.VariantVerdict("ordered-checklist", True, 10, 10)
+    lost = verify.VariantVerdict("pure-asgi", False, 8, 10, "scored 8/10; lost points in lab02.audit (failed, 4/6: x)")
+    ok = verify.LabVerdict("lab05", "CI/CD", True, 10, 10, 0, ["lab05.x"], ["lab05.x"], variants=[full])
+    bad = verify.LabVerdict(
+        "lab02", "FastAPI", True, 10, 10, 0, ["lab02.audit"], ["lab02.audit"], variants=[lost],
+        problems=[f"variant pure-asgi not at full marks: {lost.message}"],
+    )
+    result = verify.Verification([ok, bad], starter_score=0, max_score=20)
+    table = verify.render_table(result)
+    assert "  variants: 1/2 at full marks" in table
+    assert "lab02: variant pure-asgi not at full marks: scored 8/10; lost points in lab02.audit" in table
+    data = result.to_dict()
+    assert data["variants"] == {"full_marks": 1, "total": 2} and not data["ok"]
+    assert data["labs"][1]["variants"][0] == {
+        "id": "pure-asgi", "full_marks": False, "score": 8, "max_score": 10, "message": lost.message
+    }
+
+
+def test_verify_grades_the_variants_of_every_lab_beside_the_mutants(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_verify_changes sends mutants and variants through one pool and files each verdict in its lab."""
+    from graders.engine import mutants, variants
+
+    lab = next(lab for lab in load_catalog() if lab.grader_dir() is not None)
+    mutant = mutants.Mutant("m", lab.id, "d", (), (f"{lab.id}.x",))
+    good, bad = (variants.Variant(i, lab.id, "d", ()) for i in ("good", "bad"))
+    monkeypatch.setattr(mutants, "load_mutants", lambda _lab: [mutant])
+    monkeypatch.setattr(variants, "load_variants", lambda _lab: [good, bad])
+    monkeypatch.setattr(verify, "_run_mutant", lambda m, *_: verify.MutantVerdict(m.id, True))
+    monkeypatch.setattr(
+        verify, "_run_variant", lambda v, *_: verify.VariantVerdict(v.id, v.id == "good", 1, 1, "" if v.id == "good"
+                                                                     else "scored 0/1; lost points in x")
+    )
+    verdicts = {lab.id: verify.LabVerdict(lab.id, lab.title, True)}
+    report = GradeReport([LabResult(lab.id, lab.title, [])])
+    verify._verify_changes([lab], verdicts, KIT / "reference_solution", report, jobs=1)
+    verdict = verdicts[lab.id]
+    assert [m.id for m in verdict.mutants] == ["m"] and [v.id for v in verdict.variants] == ["good", "bad"]
+    assert verdict.problems == ["variant bad not at full marks: scored 0/1; lost points in x"]
+
+
 def test_assignment_checks_are_read_from_the_grader_modules() -> None:
     labs = [lab for lab in load_catalog() if lab.grader_dir() is not None]
     assert labs, "no lab grader is installed"
@@ -92,7 +133,8 @@ def test_assignment_checks_are_read_from_the_grader_modules() -> None:
 
 @pytest.mark.slow
 def test_capstone_verify_passes_on_this_kit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """The acceptance run: reference full marks, starter under 15%, every mutant caught, in every graded lab."""
+    """The acceptance run: reference full marks, starter under 15%, every mutant caught and every variant at
+    full marks, in every graded lab."""
     code = main(["verify", "--format", "json", "--jobs", "2"])
     out = capsys.readouterr().out
     (tmp_path / "verify.json").write_text(out, encoding="utf-8")
@@ -100,6 +142,7 @@ def test_capstone_verify_passes_on_this_kit(capsys: pytest.CaptureFixture[str], 
     problems = data["problems"] + [f"{lab['id']}: {p}" for lab in data["labs"] for p in lab["problems"]]
     assert code == 0 and data["ok"], "\n".join(problems)
     assert data["starter_score"] < verify.STARTER_LIMIT * data["max_score"]
+    assert data["variants"]["full_marks"] == data["variants"]["total"]
 
 
 def test_verify_reports_a_template_that_does_not_build(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine import mutants
+from graders.engine import mutants, variants
 from graders.engine.labs import Lab, load_catalog
 from graders.engine.model import GradeReport, LabResult
 from graders.engine.session import grade_labs
@@ -64,6 +64,12 @@ def mutant_params(lab_id: str) -> list[pytest.param]:
     """One pytest param per mutant of a lab (ids are the mutant ids), for parametrizing tests."""
     lab = {lab.id: lab for lab in load_catalog()}[lab_id]
     return [pytest.param(m, id=m.id) for m in mutants.load_mutants(lab)]
+
+
+def variant_params(lab_id: str) -> list[pytest.param]:
+    """One pytest param per variant of a lab (ids are the variant ids)."""
+    lab = {lab.id: lab for lab in load_catalog()}[lab_id]
+    return [pytest.param(v, id=v.id) for v in variants.load_variants(lab)]
 
 
 def failure_report(result: LabResult) -> str:

@@ -41,9 +41,10 @@ def reuse_mlflow_runs() -> Iterator[None]:
 
 def _runs_programs(mutant: mutants.Mutant) -> bool:
     """Whether the mutant changes an input of the student's programs (so the MLflow runs are replayed)."""
+    files = [edit.file for edit in mutant.edits]
+    files += mutants.overlay_files(mutant.overlay) if mutant.overlay is not None else []
     return any(
-        edit.file not in scenario.NOT_PROGRAM_INPUTS and not edit.file.startswith(scenario.NOT_PROGRAM_INPUTS[-1])
-        for edit in mutant.edits
+        rel not in scenario.NOT_PROGRAM_INPUTS and not rel.startswith(scenario.NOT_PROGRAM_INPUTS[-1]) for rel in files
     )
 
 
@@ -102,6 +103,18 @@ FEEDBACK = {
     "scorecard-evidence-missing-file": ("lab01.scorecard_complete", ["mlops/register.py does not"]),
     "scorecard-not-rendered": ("lab01.scorecard_rendered", ["Rollback at level 1", "python -m mlops.scorecard"]),
     "lifecycle-names-missing-file": ("lab01.lifecycle_diagram", ["mlops/train.py", "docs/lifecycle.md:"]),
+    "tie-promotes": (
+        "lab01.worse_run_keeps_champion",
+        ["--weak --line", "moved the alias to version 2", "A tie does not beat the champion", "`>`, not `>=`"],
+    ),
+    "line-option-ignored": (
+        "lab01.version_tags",
+        ["production_line=press-1,weld-2,paint-3; expected production_line=paint-3", "given on the command line"],
+    ),
+    "release-newest-version": (
+        "lab01.release_script",
+        ["version 2 is only the newest", "release the version the alias points to"],
+    ),
 }
 
 
@@ -294,3 +307,21 @@ def test_reference_schemas_are_the_graders_copies(reference_root: Path) -> None:
     for name in ("release-record.schema.json", "scorecard.schema.json"):
         ours = (KIT_ROOT / "graders" / "lab01" / "schemas" / name).read_text(encoding="utf-8")
         assert (reference_root / "mlops" / "schemas" / name).read_text(encoding="utf-8") == ours, name
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "shown"),
+    [
+        ("mlflow.log_params(p)\nmlflow.log_metrics(m)\n", 3, True),  # the fluent API
+        ("client.log_batch(run_id, metrics=m, params=p)\n", 3, True),  # the client API
+        ("mlflow.pytorch.autolog()\n", 3, True),
+        ("client.log_batch(run_id, metrics=m)\nclient.log_dict(run_id, d, 'x.json')\ndataset = 1\n", 4, True),
+        ("print(params, metrics)\n", 3, False),
+    ],
+)
+def test_tracking_evidence_is_any_mlflow_logging_api(code: str, level: int, shown: bool) -> None:
+    from graders.lab01 import scorecard_rules
+
+    files = {"mlops/train.py": code}
+    met = all(scorecard_rules.satisfied(e, files) for e in scorecard_rules.required("experiment_tracking", level))
+    assert met is shown

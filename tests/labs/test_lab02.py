@@ -134,3 +134,27 @@ def test_a_hanging_or_crashed_service_fails_the_check_not_the_grader(error: Exce
     client = ServiceClient(base_url="http://copilot.test", transport=httpx.MockTransport(handler), timeout=3)
     with pytest.raises(CheckFailed, match=message):
         client.get("/v1/audit")
+
+
+# Phrases a mutant's feedback must contain (what was expected, where, how to fix it).
+FEEDBACK = {
+    "route-recorded-as-raw-path": (
+        "lab02.audit_success_record",
+        ["route='/v1/analyses/grader-no-such-job'", "route template /v1/analyses/{job_id}", "middleware.py"],
+    ),
+    "sse-no-error-event": (
+        "lab02.sse_streaming",
+        ["generation fails midway", "must end with an `error` event", "GeneratorUnavailable", "routes/rag.py"],
+    ),
+}
+
+
+@pytest.mark.parametrize("mutant", [p for p in mutant_params(LAB) if p.id in FEEDBACK])
+def test_mutant_feedback_explains_the_mistake(mutant, reference_root: Path, lab_catalog: dict[str, Lab]) -> None:  # type: ignore[no-untyped-def]
+    from graders.engine.mutants import grade_mutant
+
+    result = grade_mutant(mutant, reference_root, lab_catalog[LAB])  # the grade cache's entry of test_mutant_is_caught
+    check_id, phrases = FEEDBACK[mutant.id]
+    feedback = next(c.feedback for c in result.checks if c.id == check_id)
+    assert all(phrase in feedback for phrase in phrases), feedback
+    assert "lab02_fastapi_serving.ipynb" in feedback

@@ -53,6 +53,28 @@ def test_mutant_is_caught(
     assert outcome.caught, f"{mutant.id}: {outcome.message} (score {outcome.score})"
 
 
+@needs_promtool
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("mutant_id", "check_id", "phrases"),
+    [
+        ("control-case-typo-metric", "lab04.firing_and_silent_cases",
+         ["only because it has no data", "copilot_http_request_total", "reads copilot_http_requests_total"]),
+        ("error-rate-without-by-plant", "lab04.alert_metadata",
+         ["$labels.plant", "no plant label", "sum by (plant)", "copilot-rules.yml:"]),
+    ],
+)
+def test_feedback_explains_the_mistake(
+    mutant_id: str, check_id: str, phrases: list[str], reference_root: Path, lab_catalog: dict[str, Lab]
+) -> None:
+    mutant = next(m for m in mutants.load_mutants(lab_catalog[LAB]) if m.id == mutant_id)
+    check = _check(mutants.grade_mutant(mutant, reference_root, lab_catalog[LAB]), check_id)
+    assert check.status is Status.FAILED
+    for phrase in phrases:
+        assert phrase in check.feedback, check.feedback
+    assert "lab04_monitoring_logging.ipynb" in check.feedback
+
+
 def _copy(reference_root: Path, tmp_path: Path) -> Path:
     return mutants.copy_reference(reference_root, tmp_path / "submission")
 

@@ -243,3 +243,70 @@ def test_exporters_are_recognised_by_job_name_or_port() -> None:
 )
 def test_prometheus_durations(text: str, seconds: float | None) -> None:
     assert parse_duration(text) == seconds
+
+
+# -- labels of an alert's result, and what a control case feeds --------------------------------------
+@pytest.mark.parametrize(
+    ("expr", "labels"),
+    [
+        ('sum by (plant) (rate(x{status=~"5.."}[5m])) / sum by (plant) (rate(x[5m])) > 0.05', {"plant"}),
+        ('sum(rate(x{status=~"5.."}[5m])) / sum(rate(x[5m])) > 0.05', set()),  # `by (plant)` forgotten
+        ("rate(x[5m]) > 1", None),  # every label of x: unknown, never reported
+        ("sum without (instance) (x)", None),
+        ("max by (plant, queue) (q) > 100", {"plant", "queue"}),
+        ("sum by (plant, line) (a) / on (plant) sum by (plant) (b)", {"plant"}),
+        ("sum by (plant) (a) / on (plant) group_left (site) b", {"plant", "site"}),
+        ("histogram_quantile(0.9, sum by (le, plant) (rate(h[5m])))", {"plant"}),
+        ('label_replace(sum(x), "plant", "$1", "job", "(.*)")', {"plant"}),
+        ("topk(3, sum by (plant) (x))", {"plant"}),
+        ("vector(1)", set()),
+        ('absent(up{job="api"})', None),
+        ("1 - (sum by (plant) (a) / sum by (plant) (b)) > 0.05", {"plant"}),
+        ("rate(x[5m", None),  # not PromQL: promtool reports it
+    ],
+)
+def test_result_labels(expr: str, labels: set[str] | None) -> None:
+    from graders.lab04.result_labels import result_labels
+
+    assert result_labels(expr) == (None if labels is None else frozenset(labels))
+
+
+def test_result_labels_follow_recording_rules() -> None:
+    from graders.lab04.result_labels import result_labels
+
+    records = {"plant:errors:ratio5m": "sum by (plant) (rate(e[5m])) / sum by (plant) (rate(r[5m]))"}
+    assert result_labels("plant:errors:ratio5m > 0.05", records) == frozenset({"plant"})
+
+
+def test_template_labels() -> None:
+    from graders.lab04.result_labels import template_labels
+
+    text = "at plant {{ $labels.plant }} on {{$labels.line}}, {{ .Labels.plant }} {{ $value }}"
+    assert template_labels(text) == ["plant", "line"]
+
+
+@pytest.mark.parametrize(
+    ("fed", "unfed"),
+    [
+        ({"copilot_http_requests_total"}, []),
+        ({"copilot_http_request_total"}, ["copilot_http_requests_total"]),  # a typo: silent for lack of data
+        (set(), ["copilot_http_requests_total"]),
+    ],
+)
+def test_unfed_metrics(fed: set[str], unfed: list[str]) -> None:
+    from graders.lab04.promql import unfed_metrics
+
+    expr = (
+        'sum by (plant) (rate(copilot_http_requests_total{status=~"5.."}[5m]))'
+        " / sum by (plant) (rate(copilot_http_requests_total[5m]))"
+    )
+    assert unfed_metrics(expr, {}, fed) == unfed
+
+
+def test_unfed_metrics_through_a_recording_rule() -> None:
+    from graders.lab04.promql import unfed_metrics
+
+    records = {"copilot:cost:rate1h": "sum by (plant) (rate(cost_total[1h])) / sum(rate(answers_total[1h]))"}
+    assert unfed_metrics("copilot:cost:rate1h > 0.05", records, {"cost_total", "answers_total"}) == []
+    assert unfed_metrics("copilot:cost:rate1h > 0.05", records, {"cost_total"}) == ["answers_total"]
+    assert unfed_metrics("copilot:cost:rate1h > 0.05", records, {"copilot:cost:rate1h"}) == []

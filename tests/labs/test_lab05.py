@@ -81,6 +81,9 @@ def test_mutant_is_caught(
         ("gate-only-model-card", "lab05.gate_blocks_undocumented", ["prompt-with-card-only", "expected exit 1"]),
         ("gate-crash-passes-empty", "lab05.gate_fails_closed", ["empty-change-set", "printed nothing"]),
         ("gate-job-on-push-only", "lab05.gate_job", ["does not run for pull requests"]),
+        ("gate-deleted-card-counts", "lab05.gate_blocks_undocumented", ["model-card-deleted", "expected exit 1"]),
+        ("gate-substring-paths", "lab05.gate_passes_unrelated", ["look-alike-paths", "src/copilot/apiary.py"]),
+        ("gate-job-name-only", "lab05.gate_job", ["--name-only", "only under its new path", "--name-status"]),
     ],
 )
 def test_feedback_says_what_to_fix(
@@ -179,3 +182,20 @@ def test_starter_fails_every_assignment_check_with_feedback(starter_result: LabR
             assert check.status is Status.FAILED, f"{check.id} passes on the starter"
             assert check.feedback and "lab05_cicd_quality_gates.ipynb" in check.feedback
     assert starter_result.score < 0.15 * starter_result.max_score, failure_report(starter_result)
+
+
+# -- the PR checklist is read as GitHub renders it ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("markdown", "items"),
+    [
+        ("- [ ] model card\n* [x] runbook\n", ["model card", "runbook"]),
+        ("1. [ ] model card\n2) [X] runbook\n", ["model card", "runbook"]),  # ordered lists are task lists too
+        ("<!--\n- [ ] hidden\n-->\n- [ ] shown\n", ["shown"]),
+        ("```\n- [ ] in a code block\n```\n", []),
+        ("- [] not a task\n- plain item\n", []),
+    ],
+)
+def test_task_items_follow_github(markdown: str, items: list[str]) -> None:
+    from graders.lab05.task_list import task_items
+
+    assert task_items(markdown) == items

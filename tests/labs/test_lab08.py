@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -10,9 +11,10 @@ import pytest
 
 from graders.engine import mutants
 from graders.engine.labs import Lab
-from graders.engine.model import LabResult, Status
-from graders.instructor.build import strip_text
-from graders.lab08 import rollout_cases
+from graders.engine.model import CheckResult, LabResult, Status
+from graders.instructor.build import KIT_ROOT, strip_text
+from graders.instructor.copier_config import load_hook
+from graders.lab08 import rollout_cases, variant
 from tests.labs.conftest import failure_report, mutant_params
 
 LAB = "lab08"
@@ -125,3 +127,64 @@ def test_the_rollout_script_runs_outside_the_submission(
     assert script.read_bytes() == before, "the grader let the student's script overwrite itself in the submission"
     verdicts = next(c for c in result.checks if c.id == "lab08.rollout_verdicts")
     assert verdicts.status is not Status.PASSED  # the first run truncated the scratch copy: later cases fail
+
+
+# -- the GPU variant is a template option (gpu_variant): left out, it must not cost points ----------------
+def _leave_out_gpu_files(root: Path) -> Path:
+    """What the post-generation hook removes for gpu_variant = no (of the paths lab08 reads)."""
+    shutil.rmtree(root / "k8s/overlays/gpu")
+    for path in root.glob("helm/*/values-gpu.yaml"):
+        path.unlink()
+    return root
+
+
+def _answer_gpu_variant(root: Path, gpu: bool) -> None:
+    answers = f"# Answers this repository was generated with\n_commit: v0.1.0\ngpu_variant: {str(gpu).lower()}\n"
+    (root / variant.ANSWERS_FILE).write_text(answers, encoding="utf-8")
+
+
+def _gpu_check(result: LabResult) -> CheckResult:
+    return next(c for c in result.checks if c.id == "lab08.gpu_variant")
+
+
+def test_gpu_only_paths_are_the_hooks() -> None:
+    post = load_hook(KIT_ROOT / "hooks", "post_gen_project")
+    assert variant.GPU_ONLY_PATHS == post.GPU_ONLY_PATHS
+
+
+@pytest.mark.slow  # grades lab08 (5-13 s)
+def test_gpu_variant_left_out_by_the_answer_keeps_full_marks(
+    reference_root: Path, grade_lab: Callable[[Path, str], LabResult], tmp_path: Path
+) -> None:
+    root = _leave_out_gpu_files(_copy_graded_paths(reference_root, tmp_path / "repo"))
+    _answer_gpu_variant(root, gpu=False)
+    result = grade_lab(root, LAB)
+    assert result.score == result.max_score == 100, failure_report(result)
+
+
+@pytest.mark.slow  # grades lab08 (5-13 s)
+def test_gpu_variant_left_out_against_the_answer_fails(
+    reference_root: Path, grade_lab: Callable[[Path, str], LabResult], tmp_path: Path
+) -> None:
+    root = _leave_out_gpu_files(_copy_graded_paths(reference_root, tmp_path / "repo"))
+    _answer_gpu_variant(root, gpu=True)
+    check = _gpu_check(grade_lab(root, LAB))
+    assert check.status is Status.FAILED and check.score == 0
+    assert "no GPU variant of the API found" in check.feedback
+
+
+@pytest.mark.slow  # grades lab08 (5-13 s)
+def test_gpu_answer_no_does_not_excuse_a_broken_gpu_overlay(
+    reference_root: Path, grade_lab: Callable[[Path, str], LabResult], tmp_path: Path
+) -> None:
+    """Editing the answers file alone skips nothing: GPU files that are there are graded."""
+    root = _copy_graded_paths(reference_root, tmp_path / "repo")
+    _answer_gpu_variant(root, gpu=False)
+    overlay = root / "k8s/overlays/gpu/api-gpu.yaml"
+    text, count = re.subn(r"(?s)      tolerations:\n.*?effect: NoSchedule\n", "", overlay.read_text(encoding="utf-8"))
+    assert count == 1
+    overlay.write_text(text, encoding="utf-8")
+    check = _gpu_check(grade_lab(root, LAB))
+    assert check.status is Status.FAILED and check.score < check.max_score
+    assert ".copier-answers.yml says gpu_variant: false, but k8s/overlays/gpu is there" in check.feedback
+    assert "add a toleration" in check.feedback

@@ -36,7 +36,7 @@ def test_render_puts_the_assignment_first_and_adds_up() -> None:
         "| **total** (4 for the assignment) | **7.5** | | |",
     ]
     assert "| `config.yaml` | configuration the fixture checks read |" in block
-    assert "`capstone grade --lab lab01`" in block
+    assert "`make grade LAB=lab01`" in block
 
 
 def test_a_lab_without_checks_has_no_rubric() -> None:

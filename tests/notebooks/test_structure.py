@@ -194,7 +194,7 @@ def test_assignment_states_the_lab_and_its_current_rubric(lab: Lab, declared_che
     text = " ".join(section_text(lab, title).split())
     assert lab.assignment_title in text
     assert " ".join(lab.assignment_summary.split()).lower() in text.lower()
-    assert f"capstone grade --lab {lab.id}" in text
+    assert f"make grade LAB={lab.id}" in text
     current = rubric.current(notebook(lab), str(lab.notebook_path))
     assert current in section_text(lab, title), f"{lab.notebook}: the rubric belongs in the assignment section"
     assert current == rubric.render(lab, declared_checks[lab.id]), (

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 from fastapi import FastAPI
 
 from copilot import __version__
 from copilot.api.errors import install_error_handlers
 from copilot.api.limits import BodySizeLimitMiddleware
+from copilot.api.liveness import LivenessMiddleware
 from copilot.api.routes import ROUTERS
 from copilot.audit.middleware import AuditMiddleware
 from copilot.audit.writer import AuditWriter
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     audit_writer = AuditWriter(
         max_queue=settings.audit_queue_size,
         batch_size=settings.audit_batch_size,
-        spill_path=Path("var") / "audit-spill.jsonl",
+        spill_path=settings.audit_spill_dir / "audit-spill.jsonl",
     )
 
     @contextlib.asynccontextmanager
@@ -75,9 +75,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # -- middleware: the last one added is the outermost ----------------------------------------
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + BODY_OVERHEAD_BYTES)
-    # Lab 04: Prometheus metrics by route template, GET /metrics, and the job queue depth at scrape time.
-    instrument(app, version=__version__, queue_depths=lambda: {"analysis": app.state.services.job_store.count_queued()})
     app.add_middleware(AuditMiddleware, writer=audit_writer, identify=token_identifier(settings))
+    # GET /healthz is answered (and audited) here, before routing and the audit middleware: probes stay cheap.
+    app.add_middleware(LivenessMiddleware, writer=audit_writer)
+    # Lab 04: Prometheus metrics by route template, GET /metrics, and the job queue depth at scrape time.
+    # Outermost, so it counts every answer, liveness probes and the audit middleware's 500s included.
+    instrument(
+        app,
+        version=__version__,
+        queue_depths=lambda: {"analysis": app.state.services.job_store.count_queued()},
+        audit_stats=audit_writer.stats,
+    )
     # ---------------------------------------------------------------------------------------------
 
     for router in ROUTERS:

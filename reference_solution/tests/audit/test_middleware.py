@@ -52,14 +52,25 @@ async def test_latency_is_in_milliseconds(client, app) -> None:  # type: ignore[
     assert 120 <= record.latency_ms < 1000
 
 
-async def test_correlation_id_is_generated_when_absent_or_unsafe(client, app) -> None:  # type: ignore[no-untyped-def]
-    first = await client.get("/healthz")
-    second = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
-    generated = [first.headers["x-request-id"], second.headers["x-request-id"]]
-    assert all(re.fullmatch(r"[0-9a-f]{32}", cid) for cid in generated)
+async def test_correlation_id_is_generated_when_absent(client, app) -> None:  # type: ignore[no-untyped-def]
+    """Any id format will do: it is echoed, unique per request, and finds the request's record."""
+    generated = [(await client.get("/healthz")).headers["x-request-id"] for _ in range(2)]
+    assert all(cid and not re.search(r"\s", cid) for cid in generated), generated
     assert generated[0] != generated[1]
     for cid in generated:
         assert (await only_record(app, cid)).route == "/healthz"
+
+
+@pytest.mark.parametrize(
+    ("header", "echoed"),
+    [("req-7f3a", True), ("plant-7/line:a-1@42", True), ("bad id\twith spaces", False), ("x" * 129, False)],
+)
+def test_only_a_safe_client_id_is_echoed(header: str, echoed: bool) -> None:
+    from copilot.audit.middleware import correlation_id_from
+
+    cid = correlation_id_from({"headers": [(b"x-request-id", header.encode())]})
+    assert (cid == header) is echoed
+    assert cid and not re.search(r"\s", cid)
 
 
 async def test_unauthenticated_request_is_recorded_without_user(client, app, plant) -> None:  # type: ignore[no-untyped-def]

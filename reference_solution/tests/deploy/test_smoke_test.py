@@ -91,7 +91,6 @@ def test_passes_against_the_running_copilot(live_copilot: str, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert code == 0, out
     assert [line.split(":")[0] for line in out.splitlines()[:-1]] == [f"PASS {s.name}" for s in smoke.STEPS]
-    assert "KR-EC-0712" in out
 
 
 def test_a_token_for_another_plant_fails_the_authenticated_steps(
@@ -100,7 +99,8 @@ def test_a_token_for_another_plant_fails_the_authenticated_steps(
     token = mint_token(SECRET, sub="smoke", role="engineer", plants=["MTY02"])
     assert smoke.main(["--base-url", live_copilot, "--token", token]) == 1
     out = capsys.readouterr().out
-    assert "FAIL rag: POST /v1/rag/query answered 403" in out and "FAIL vision" in out
+    # the RAG question and the image classification are refused (403); how a step words it is yours
+    assert len([line for line in out.splitlines() if line.startswith("FAIL ")]) >= 2, out
 
 
 # -- faults -------------------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def copilot_double(fault: str | None) -> Callable[[httpx.Request], httpx.Respons
         if path == "/v1/vision/classify":
             if fault == "vision-unavailable":
                 return httpx.Response(503, json={"detail": "Inspection model unavailable"})
-            assert b"\x89PNG" in request.content
+            assert request.headers.get("content-type", "").startswith("multipart/form-data")  # an uploaded image
             return httpx.Response(200, json=CLASSIFICATION)
         return httpx.Response(404, json={"detail": "Not Found"})
 
@@ -171,20 +171,23 @@ def test_the_double_is_healthy_without_a_fault() -> None:
     assert failed == [], out
 
 
+# One of these words names the broken step in a FAIL line (the words the course's grader accepts too):
+# step names and messages are yours to choose.
 @pytest.mark.parametrize(
-    ("fault", "step", "says"),
+    ("fault", "words"),
     [
-        ("readiness-failing", "readiness", "GET /readyz answered 503"),
-        ("rag-500", "rag", "POST /v1/rag/query answered 500"),
-        ("auth-disabled", "authentication", "without a token answered 200, expected 401"),
-        ("wrong-answer", "rag", "does not contain the known answer 'KR-EC-0712'"),
-        ("vision-unavailable", "vision", "POST /v1/vision/classify answered 503"),
+        ("readiness-failing", ("readiness", "readyz", "ready")),
+        ("rag-500", ("rag", "query")),
+        ("auth-disabled", ("auth", "token", "401", "unauthenticated", "unauthorized", "unauthorised")),
+        ("wrong-answer", ("answer", "rag", "citation", "cite", "known", "expected")),
+        ("vision-unavailable", ("vision", "classif", "image", "inspection")),
     ],
 )
-def test_each_fault_fails_its_step(fault: str, step: str, says: str) -> None:
+def test_each_fault_fails_the_step_that_checks_it(fault: str, words: tuple[str, ...]) -> None:
     failed, out = run_against(fault)
-    assert failed == [step], out
-    assert f"FAIL {step}: " in out and says in out, out
+    assert failed, out
+    failures = [line.lower() for line in out.splitlines() if line.startswith("FAIL ")]
+    assert any(word in line for line in failures for word in words), out
 
 
 def test_connection_refused_fails_every_step_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
@@ -192,7 +195,7 @@ def test_connection_refused_fails_every_step_without_a_traceback(capsys: pytest.
     out = capsys.readouterr().out
     assert code == 1
     assert [line.split(" ")[0] for line in out.splitlines()[:-1]] == ["FAIL"] * len(smoke.STEPS)
-    assert "ConnectError" in out and "Traceback" not in out
+    assert "Traceback" not in out
 
 
 def test_usage_error_without_url_or_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -219,14 +222,6 @@ def test_identity_token_goes_in_the_serverless_header(monkeypatch: pytest.Monkey
     assert smoke.main(["--base-url", "http://copilot.test", "--token", "good-token"]) == 0
     assert all(h["x-serverless-authorization"] == "Bearer google-id-token" for h in seen)
     assert seen[-1]["authorization"] == "Bearer good-token"
-
-
-def test_the_inspection_image_is_a_valid_png() -> None:
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(smoke.inspection_png()))
-    image.load()
-    assert image.size == (64, 64) and image.mode == "RGB"
 
 
 def test_the_known_answer_is_in_the_evaluation_set() -> None:

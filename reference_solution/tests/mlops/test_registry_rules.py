@@ -27,20 +27,21 @@ def test_a_line_of_another_plant_is_refused(profile: PlantProfile) -> None:
 
 
 @pytest.mark.parametrize(
-    ("candidate", "champion", "promote", "reason"),
+    ("candidate", "champion", "promote"),
     [
-        ({"accuracy": 0.97, "min_class_recall": 0.93}, None, True, "beats no champion yet"),
-        ({"accuracy": 0.97, "min_class_recall": 0.93}, 0.96, True, "beats champion 0.96"),
-        ({"accuracy": 0.97, "min_class_recall": 0.93}, 0.97, False, "does not beat"),
-        ({"accuracy": 0.96, "min_class_recall": 0.93}, 0.98, False, "does not beat"),
-        ({"accuracy": 0.40, "min_class_recall": 0.10}, None, False, "fails the acceptance criteria"),
-        ({"accuracy": 0.99, "min_class_recall": 0.80}, 0.50, False, "min_class_recall 0.8 < 0.9"),
-        ({"accuracy": 0.99}, None, False, "min_class_recall None < 0.9"),
+        ({"accuracy": 0.97, "min_class_recall": 0.93}, None, True),
+        ({"accuracy": 0.97, "min_class_recall": 0.93}, 0.96, True),
+        ({"accuracy": 0.97, "min_class_recall": 0.93}, 0.97, False),
+        ({"accuracy": 0.96, "min_class_recall": 0.93}, 0.98, False),
+        ({"accuracy": 0.40, "min_class_recall": 0.10}, None, False),
+        ({"accuracy": 0.99, "min_class_recall": 0.80}, 0.50, False),
+        ({"accuracy": 0.99}, None, False),
     ],
 )
 def test_the_alias_moves_only_for_a_better_accepted_candidate(
-    candidate: dict[str, float], champion: float | None, promote: bool, reason: str
+    candidate: dict[str, float], champion: float | None, promote: bool
 ) -> None:
+    """The decision is the rule; the reason (the version's `promotion` tag) is yours to word."""
     decision = decide(candidate, champion, MINIMUMS)
     assert decision.promote is promote
-    assert reason in decision.reason
+    assert isinstance(decision.reason, str) and decision.reason.strip(), "say why it was or was not promoted"

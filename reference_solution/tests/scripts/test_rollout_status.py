@@ -89,8 +89,10 @@ def deployment(
     ],
 )
 def test_judge_follows_kubectl(doc: dict[str, Any], state: str, words: str) -> None:
+    """The verdict follows kubectl's rules; ``words`` are kubectl's reason, shown when the verdict differs
+    (the reason's wording is yours: the lab asks for the verdict and the exit code)."""
     verdict = rs.judge_deployment(doc)
-    assert (verdict.state, words in verdict.reason) == (state, True), verdict.reason
+    assert verdict.state == state, f"kubectl says {state} ({words}); got {verdict.state}: {verdict.reason}"
 
 
 def test_list_takes_the_worst_verdict() -> None:
@@ -129,8 +131,8 @@ def test_watch_polls_until_complete_and_prints_each_change() -> None:
     module.poll = lambda command, timeout: json.dumps(next(states))
     code = module.watch(["kubectl"], interval=1, timeout=60, out=out, clock=lambda: 0.0, sleep=calls.append)
     assert code == 0 and calls == [1, 1]
-    assert out.getvalue().count("spec update to be observed") == 1  # unchanged status printed once
-    assert out.getvalue().splitlines()[-1].startswith("complete:")
+    last = out.getvalue().strip().splitlines()[-1]
+    assert last.startswith("complete") or "successfully rolled out" in last, out.getvalue()
 
 
 def test_watch_gives_up_after_the_timeout() -> None:
@@ -139,7 +141,7 @@ def test_watch_gives_up_after_the_timeout() -> None:
     module.poll = lambda command, timeout: json.dumps(deployment(generation=3, observed=2))
     out = io.StringIO()
     code = module.watch(["kubectl"], 5, 12, out, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
-    assert code == 1 and "timed out after 12 s" in out.getvalue()
+    assert code == 1 and out.getvalue().strip(), "give up with exit 1 and say so"
 
 
 def test_command_line_exit_codes(tmp_path: Path) -> None:
@@ -155,7 +157,8 @@ def test_command_line_exit_codes(tmp_path: Path) -> None:
     assert cli(str(done)).returncode == 0
     assert cli(stdin=failed).returncode == 2
     broken = cli(stdin="{")
-    assert broken.returncode == 2 and "not valid JSON" in broken.stderr and "Traceback" not in broken.stderr
+    assert broken.returncode == 2 and broken.stderr.strip() and "Traceback" not in broken.stderr  # a message
     watched = cli("--watch", f'{sys.executable} -c "print(open({str(done)!r}).read())"', "--interval", "0")
-    assert watched.returncode == 0 and watched.stdout.startswith("complete:")
+    assert watched.returncode == 0
+    assert watched.stdout.startswith("complete") or "successfully rolled out" in watched.stdout, watched.stdout
     assert cli("--watch", "false").returncode == 2

@@ -10,7 +10,9 @@ Who the caller is and which plant and equipment the request concerns come from t
 :class:`~copilot.audit.context.AuditContext` that the authentication and RBAC dependencies fill
 in. A request rejected before those ran (malformed JSON, a missing field) is still attributed: the
 middleware verifies the bearer token itself and reads ``plant``/``equipment`` from the query string
-or a JSON body (what the caller asked for, even if it was refused).
+or a JSON body (what the caller asked for, even if it was refused). Those claims are the client's
+words: one that is not a well-formed plant code or equipment id is recorded as ``"invalid"``, and
+reading them can never raise (any body, header or encoding), so every request keeps its record.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.config import EQUIPMENT_ID_PATTERN, PLANT_CODE_PATTERN
 from common.logging import bind_correlation_id, get_logger, reset_correlation_id
 from copilot.audit.context import AuditContext, install_context
-from copilot.audit.records import AuditRecord
+from copilot.audit.records import INVALID_CLAIM, AuditRecord
 from copilot.audit.writer import AuditWriter
 from copilot.security.tokens import Principal
 
@@ -37,6 +40,7 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 BODY_CAPTURE_LIMIT = 64 * 1024
 INTERNAL_ERROR = b'{"detail":"Internal server error"}'
+_CLAIM_PATTERNS = {"plant": re.compile(PLANT_CODE_PATTERN), "equipment": re.compile(EQUIPMENT_ID_PATTERN)}
 
 Identify = Callable[[str], "Principal | None"]
 
@@ -68,26 +72,35 @@ def bearer_token(scope: Scope) -> str | None:
     return None
 
 
+def _claim(key: str, value: object) -> str:
+    return value if isinstance(value, str) and _CLAIM_PATTERNS[key].match(value) else INVALID_CLAIM
+
+
 def claimed_subject(scope: Scope, body: bytes) -> tuple[str | None, str | None]:
-    """``(plant, equipment)`` named by the query string or a JSON object body, if any."""
+    """``(plant, equipment)`` named by the query string or a JSON object body, if any.
+
+    A claim that is not well formed comes back as ``"invalid"``; nothing a client sends makes this raise.
+    """
     query_string = scope.get("query_string", b"")
     if not query_string and not body:
         return None, None
     found: dict[str, str] = {}
-    query = parse_qs(query_string.decode("latin-1"))
+    try:
+        query = parse_qs(query_string.decode("latin-1"), max_num_fields=1000)
+    except ValueError:
+        query = {}
     for key in ("plant", "equipment"):
         if query.get(key):
-            found[key] = query[key][0][:64]
-    if body:
+            found[key] = _claim(key, query[key][0])
+    if body and len(found) < 2:
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except Exception:  # not JSON, not UTF-8/16/32, nested too deep (RecursionError) ...
             data = None
         if isinstance(data, dict):
             for key in ("plant", "equipment"):
-                value = data.get(key)
-                if isinstance(value, str) and key not in found:
-                    found[key] = value[:64]
+                if key in data and data[key] is not None and key not in found:
+                    found[key] = _claim(key, data[key])
     return found.get("plant"), found.get("equipment")
 
 
@@ -155,7 +168,20 @@ class AuditMiddleware:
         finally:
             latency_ms = (time.perf_counter() - started) * 1000.0
             reset_correlation_id(token)
-            await self._record(scope, context, bytes(body), status, latency_ms)
+            try:
+                await self._record(scope, context, bytes(body), status, latency_ms)
+            except Exception:  # the record must exist even if completing it failed: keep what is certain
+                log.exception("audit record incomplete", path=scope.get("path"))
+                await self.writer.submit(
+                    AuditRecord(
+                        context.correlation_id or "",
+                        scope.get("method", ""),
+                        route_template(scope),
+                        scope.get("path", ""),
+                        status,
+                        round(latency_ms, 3),
+                    )
+                )
         # STARTER
         # await self.app(scope, receive, send)
         # END SOLUTION

@@ -2,10 +2,16 @@
 
 Methods are synchronous: the writer and the API call them from worker threads. Timestamps are
 stored as naive UTC so the same queries work on both databases.
+
+Every value is made storable before it reaches the driver, whatever a client sent: text is cut to
+its column's length, characters no database encoding accepts (lone surrogates, NUL) are replaced,
+and a plant or equipment claim that is not well formed becomes ``"invalid"``. One hostile request
+therefore cannot fail the transaction that carries other users' records.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -28,7 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from copilot.audit.records import AuditQuery, AuditRecord
+from common.config import EQUIPMENT_ID_PATTERN, PLANT_CODE_PATTERN
+from copilot.audit.records import INVALID_CLAIM, AuditQuery, AuditRecord
 
 metadata = MetaData()
 audit_records = Table(
@@ -66,9 +73,34 @@ INSERT_COLUMNS = (
 SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 
+_PLANT = re.compile(PLANT_CODE_PATTERN)
+_EQUIPMENT = re.compile(EQUIPMENT_ID_PATTERN)
+
+
+def storable(value: object, limit: int) -> str:
+    """``value`` as text every database stores: at most ``limit`` characters, valid UTF-8, no NUL."""
+    text_value = value if isinstance(value, str) else str(value)
+    if not text_value.isascii():
+        text_value = text_value.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+    if "\x00" in text_value:
+        text_value = text_value.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+    return text_value[:limit]
+
+
+def storable_claim(value: str | None, pattern: re.Pattern[str]) -> str | None:
+    """A plant or equipment claim as stored: well formed, or the ``invalid`` category."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) and pattern.match(value) else INVALID_CLAIM
+
+
 def _naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            value = value.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable UTC instant
+            return datetime.min if value.year == datetime.min.year else datetime.max
+        value = value.replace(tzinfo=None)
     return value
 
 
@@ -99,22 +131,7 @@ class AuditStore:
         # One row per request makes this the service's hottest write: rows go to the driver's
         # executemany as plain tuples, without SQLAlchemy's per-row parameter processing.
         sqlite = self.engine.dialect.name == "sqlite"
-        rows = [
-            (
-                _naive_utc(r.ts).strftime(SQLITE_TIMESTAMP) if sqlite else _naive_utc(r.ts),
-                r.correlation_id[:128],
-                r.user_id,
-                r.role,
-                r.plant,
-                r.equipment_id,
-                r.method[:16],
-                r.route[:256],
-                r.path[:2048],
-                r.status,
-                float(r.latency_ms),
-            )
-            for r in records
-        ]
+        rows = [self._row(r, sqlite) for r in records]
         with self.engine.begin() as conn:
             if not sqlite:
                 conn.exec_driver_sql(self._insert_sql, rows)
@@ -127,6 +144,23 @@ class AuditStore:
                 chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
                 sql = self._insert_prefix + ", ".join([self._row_markers] * len(chunk))
                 conn.exec_driver_sql(sql, tuple(value for row in chunk for value in row))
+
+    @staticmethod
+    def _row(r: AuditRecord, sqlite: bool) -> tuple[object, ...]:
+        ts = _naive_utc(r.ts)
+        return (
+            ts.strftime(SQLITE_TIMESTAMP) if sqlite else ts,
+            storable(r.correlation_id, 128),
+            None if r.user_id is None else storable(r.user_id, 128),
+            None if r.role is None else storable(r.role, 32),
+            storable_claim(r.plant, _PLANT),
+            storable_claim(r.equipment_id, _EQUIPMENT),
+            storable(r.method, 16),
+            storable(r.route, 256),
+            storable(r.path, 2048),
+            int(r.status),
+            float(r.latency_ms),
+        )
 
     def _conditions(self, query: AuditQuery) -> list[ColumnElement[bool]]:
         t = audit_records.c
@@ -145,8 +179,17 @@ class AuditStore:
             conditions.append(t.ts >= _naive_utc(query.since))
         if query.until is not None:
             conditions.append(t.ts < _naive_utc(query.until))
+        if query.plant_claim == "none":
+            conditions.append(t.plant.is_(None))
+        elif query.plant_claim == "invalid":
+            conditions.append(t.plant == INVALID_CLAIM)
+        elif query.plant_claim == "unknown":
+            conditions.append(and_(t.plant != INVALID_CLAIM, t.plant.not_in(query.known_plants)))
         if query.plants is not None:
-            conditions.append(or_(t.plant.is_(None), t.plant.in_(query.plants)))
+            visible = [t.plant.is_(None), t.plant.in_(query.plants)]
+            if query.known_plants:
+                visible.append(t.plant.not_in(query.known_plants))  # no plant's records: every admin's
+            conditions.append(or_(*visible))
         return conditions
 
     def query(self, query: AuditQuery) -> tuple[int, list[AuditRecord]]:

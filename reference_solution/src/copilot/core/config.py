@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     audit_batch_size: int = Field(
         500, ge=1, validation_alias=AliasChoices("COPILOT_AUDIT_BATCH_SIZE", "audit_batch_size")
     )
+    # Where audit records go while the database cannot take them (replayed once it can): a writable
+    # volume (emptyDir, tmpfs) where the root filesystem is read-only.
+    audit_spill_dir: Path = Field(
+        Path("var"), validation_alias=AliasChoices("COPILOT_AUDIT_SPILL_DIR", "audit_spill_dir")
+    )
     job_workers: int = Field(2, ge=1, validation_alias=AliasChoices("COPILOT_JOB_WORKERS", "job_workers"))
     # Google Pub/Sub queue (COPILOT_QUEUE_BACKEND=pubsub); PUBSUB_EMULATOR_HOST points it at the emulator.
     gcp_project: str | None = Field(None, validation_alias=AliasChoices("GOOGLE_CLOUD_PROJECT", "gcp_project"))

@@ -39,7 +39,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -281,6 +281,50 @@ class QueueDepthCollector:
         yield family
 
 
+class AuditTrailCollector:
+    """``copilot_audit_*``: the audit writer's health and record counts, read at scrape time.
+
+    ``copilot_audit_writer_up`` is 0 while records are not reaching the database (writer stopped,
+    writes failing, records waiting in the spill file); ``copilot_audit_records_total{outcome}``
+    counts records written, spilled, replayed from the spill file and rejected by the database.
+    """
+
+    def __init__(self, stats: Callable[[], Mapping[str, float]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            stats = self._stats()
+        except Exception:  # never break the whole scrape
+            return
+        yield GaugeMetricFamily(
+            "copilot_audit_writer_up",
+            "1 while every audit record reaches the database; 0 while the writer is stopped or failing.",
+            value=stats.get("up", 0.0),
+        )
+        yield GaugeMetricFamily(
+            "copilot_audit_queue_depth",
+            "Audit records waiting in memory to be written.",
+            value=stats.get("queued", 0.0),
+        )
+        yield GaugeMetricFamily(
+            "copilot_audit_spill_pending",
+            "Audit records in the spill file, waiting to be replayed into the database.",
+            value=stats.get("spill_pending", 0.0),
+        )
+        records = CounterMetricFamily(
+            "copilot_audit_records", "Audit records by what became of them.", labels=["outcome"]
+        )
+        for outcome in ("written", "spilled", "replayed", "rejected"):
+            records.add_metric([outcome], stats.get(outcome, 0.0))
+        yield records
+        yield CounterMetricFamily(
+            "copilot_audit_writer_restarts",
+            "Times the audit writer task failed and was restarted.",
+            value=stats.get("restarts", 0.0),
+        )
+
+
 # -- HTTP middleware ------------------------------------------------------------------------------
 # BEGIN SOLUTION lab04: (optional helper) find the route a request would match when it was answered before routing
 def _matching_route(scope: Scope) -> Any:
@@ -298,6 +342,8 @@ def _matching_route(scope: Scope) -> Any:
         if match is Match.PARTIAL and partial is None:
             partial = route
     return partial
+
+
 # END SOLUTION
 
 
@@ -438,13 +484,16 @@ def instrument(
     version: str,
     commit: str | None = None,
     queue_depths: Callable[[], Mapping[str, int]] | None = None,
+    audit_stats: Callable[[], Mapping[str, float]] | None = None,
 ) -> None:
     """Wire metrics into a FastAPI/Starlette app: the middleware, ``GET /metrics`` and the info gauges.
 
     ``commit`` defaults to the ``COPILOT_BUILD_COMMIT`` environment variable, else ``unknown``.
     """
     set_build_info(version, commit or os.environ.get("COPILOT_BUILD_COMMIT") or "unknown")
-    collectors = [QueueDepthCollector(queue_depths)] if queue_depths is not None else []
+    collectors: list[Any] = [QueueDepthCollector(queue_depths)] if queue_depths is not None else []
+    if audit_stats is not None:
+        collectors.append(AuditTrailCollector(audit_stats))
     app.add_middleware(PrometheusMiddleware)
     # BEGIN SOLUTION lab04: serve the metrics on GET /metrics (metrics_endpoint), hidden from the OpenAPI schema
     app.add_route(METRICS_PATH, metrics_endpoint(collectors), methods=["GET"], include_in_schema=False)

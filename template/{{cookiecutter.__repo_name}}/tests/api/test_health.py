@@ -18,7 +18,7 @@ async def test_readyz_reports_every_dependency(client: httpx.AsyncClient, app) -
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"index", "model", "database", "queue"}
+    assert set(body["checks"]) == {"index", "model", "database", "queue", "audit"}
     assert all(value.startswith("ok") for value in body["checks"].values())
 
 

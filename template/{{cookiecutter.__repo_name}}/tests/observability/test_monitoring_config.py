@@ -43,7 +43,13 @@ def _exported_families() -> set[str]:
     """Family names the service exports (counters without _total, as Prometheus' parser names them)."""
     text = metrics.render_metrics().decode()
     return {f.name for f in text_string_to_metric_families(text) if f.name.startswith("copilot_")} | {
-        "copilot_queue_depth"  # read from the job store at scrape time, by the app's collector
+        "copilot_queue_depth",  # read from the job store at scrape time, by the app's collector
+        # the audit writer's health and counts, read at scrape time by the app's collector
+        "copilot_audit_writer_up",
+        "copilot_audit_queue_depth",
+        "copilot_audit_spill_pending",
+        "copilot_audit_records",
+        "copilot_audit_writer_restarts",
     }
 
 

@@ -1,19 +1,38 @@
-"""The audit trail, for administrators: filter by user, equipment, plant and time; paginated."""
+"""The audit trail, for administrators: filter by user, equipment, plant and time; paginated.
 
+An admin sees the records of the plants in their token and the records of no plant of the group:
+requests without a plant, and claims of an unknown (``ZZZ99``) or malformed plant (stored as
+``invalid``), so a probe with a made-up plant cannot hide from anyone. ``plant_claim`` lists one
+of those categories.
+"""
+
+import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
-from copilot.api.deps import AuditStoreDep, CurrentPrincipal
+from copilot.api.deps import AuditStoreDep, CurrentPrincipal, ServicesDep
 from copilot.api.errors import error_responses
-from copilot.audit.records import AuditQuery
+from copilot.audit.records import AuditQuery, PlantClaim
 from copilot.rag.schemas import EquipmentId, PlantCode
 from copilot.security.rbac import AUDIT_ROLES, require_role, visible_plants
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+# ISO 8601 only: pydantic would also take a number ("0.5") as seconds since the epoch.
+_ISO_DATE_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+
+
+def _iso_only(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE_TIME.match(value):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-03-02T06:00:00Z")
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class AuditEntry(BaseModel):
@@ -42,17 +61,22 @@ class AuditPage(BaseModel):
 async def list_audit_records(
     principal: CurrentPrincipal,
     store: AuditStoreDep,
+    services: ServicesDep,
     user: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     equipment: Annotated[EquipmentId | None, Query()] = None,
     plant: Annotated[PlantCode | None, Query()] = None,
+    plant_claim: Annotated[
+        PlantClaim | None,
+        Query(description="Only records without a plant (none), of a plant unknown to the group, or an invalid claim"),
+    ] = None,
     correlation_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
     status: Annotated[int | None, Query(ge=100, le=599)] = None,
-    since: Annotated[datetime | None, Query(description="Inclusive lower bound (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="Exclusive upper bound (ISO 8601)")] = None,
+    since: Annotated[Timestamp | None, Query(description="Inclusive lower bound (ISO 8601)")] = None,
+    until: Annotated[Timestamp | None, Query(description="Exclusive upper bound (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> AuditPage:
-    """Newest first. Records of plants outside the caller's token are never listed."""
+    """Newest first. Records of the group's plants outside the caller's token are never listed."""
     require_role(principal, AUDIT_ROLES)
     plants = visible_plants(principal, plant)
     query = AuditQuery(
@@ -64,6 +88,8 @@ async def list_audit_records(
         since=since,
         until=until,
         plants=plants,
+        known_plants=services.profile.plant_codes,
+        plant_claim=plant_claim,
         limit=limit,
         offset=offset,
     )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
+
+# What the record says when a client claimed a plant or equipment id that is not even well formed: the
+# claim is kept as a category of its own (never dropped, never stored verbatim), so probing stays visible.
+INVALID_CLAIM = "invalid"
+# Filters of the audit API over the plant column: no plant, a well-formed code of no plant of the group,
+# a malformed claim.
+PlantClaim = Literal["none", "unknown", "invalid"]
 
 
 def utcnow() -> datetime:
@@ -36,8 +43,12 @@ class AuditRecord:
 
 @dataclass(frozen=True)
 class AuditQuery:
-    """Filters of the audit API; ``plants`` limits results to the caller's plants (records without a
-    plant, such as health checks and unauthenticated requests, are always included)."""
+    """Filters of the audit API.
+
+    ``plants`` limits results to the caller's plants. Records that belong to no plant of the group are
+    always included: no plant (health checks, unauthenticated requests) and, when ``known_plants`` lists
+    the group's plants, claims of unknown or malformed plants, so a probe cannot hide from the admins.
+    """
 
     user_id: str | None = None
     equipment_id: str | None = None
@@ -47,5 +58,7 @@ class AuditQuery:
     since: datetime | None = None
     until: datetime | None = None
     plants: tuple[str, ...] | None = None
+    known_plants: tuple[str, ...] = ()
+    plant_claim: PlantClaim | None = None
     limit: int = 50
     offset: int = 0

@@ -14,7 +14,10 @@ EquipmentId = Annotated[
     StringConstraints(pattern=EQUIPMENT_ID_PATTERN),
     Field(description="Equipment id from the equipment registry (<plant>-<class>-<number>)"),
 ]
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+# At least 3 characters once surrounding whitespace is stripped: the pattern says so in the schema.
+Question = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000, pattern=r"\S[\s\S]+\S")
+]
 
 
 class RagQuery(BaseModel):

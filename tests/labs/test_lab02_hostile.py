@@ -1,0 +1,36 @@
+"""Lab 02's concurrency check with hostile requests among the legitimate ones: the two mutants it exists
+for fail it, each with feedback that names its cause and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graders.engine.labs import Lab
+from graders.engine.model import Status
+from graders.engine.mutants import grade_mutant, load_mutants
+from tests.labs.conftest import failure_report
+
+LAB = "lab02"
+CHECK = "lab02.audit_concurrency"
+
+
+@pytest.mark.slow  # each grades a mutated copy of the reference: about 30 s
+@pytest.mark.parametrize(
+    ("mutant_id", "phrases"),
+    [
+        ("odd-body-escapes-the-trail", ("5,000 '['", "expected exactly one", "RecursionError")),
+        ("one-bad-record-fails-the-batch", ("lost", "lone surrogate", "claimed_subject")),
+    ],
+)
+def test_hostile_request_mutants_get_the_intended_feedback(
+    mutant_id: str, phrases: tuple[str, ...], reference_root: Path, lab_catalog: dict[str, Lab]
+) -> None:
+    mutant = next(m for m in load_mutants(lab_catalog[LAB]) if m.id == mutant_id)
+    result = grade_mutant(mutant, reference_root, lab_catalog[LAB])
+    check = next(c for c in result.checks if c.id == CHECK)
+    assert check.status is Status.FAILED, failure_report(result)
+    for phrase in phrases:
+        assert phrase in check.feedback, check.feedback
+    assert (check.location or "").startswith("src/copilot/audit/middleware.py"), check.location
