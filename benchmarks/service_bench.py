@@ -3,8 +3,9 @@
     python benchmarks/service_bench.py [--seconds S] [--chunks N] [--skip-http] [--skip-100k]
 
 1. ``GET /healthz`` requests/s of the Copilot (answered and audited by ``copilot.api.liveness`` before
-   routing, every probe one audit record) as a ratio to a bare FastAPI app with the same endpoint, both served by uvicorn in a subprocess and driven by the same client
-   in the same run, one server at a time, alternating (best of three rounds each). Goal: ratio >= 0.7.
+   routing, every probe one audit record) as a ratio to a bare FastAPI app with the same endpoint,
+   both served by uvicorn in a subprocess and driven by the same client in the same run, one server
+   at a time, alternating (best of three rounds each). Goal: ratio >= 0.7.
 2. RAG latency p50/p95 (retrieval + extractive answer) over the evaluation questions, on the shipped
    corpus and on a synthetic corpus of N chunks (default 100,000). Goal: p95 <= 50 ms at 100k.
 3. Vision latency per image: one request at a time, and 32 concurrent requests coalesced into

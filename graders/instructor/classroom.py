@@ -88,6 +88,7 @@ jobs:
         working-directory: ${{{{ runner.temp }}}}
         run: |
           python -m venv graders-venv
+          graders-venv/bin/python -m pip install --quiet --upgrade pip
           graders-venv/bin/python -m pip install --quiet -r "$GITHUB_WORKSPACE/{REQUIREMENTS_PATH}"
       - name: Grade all labs
         id: grade

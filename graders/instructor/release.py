@@ -32,6 +32,9 @@ PYPROJECT = "pyproject.toml"
 VERSION_FILE = "graders/__init__.py"
 # Used until the kit's pyproject.toml names its repository under [project.urls] (key "Repository").
 PLACEHOLDER_REPOSITORY = "https://github.com/your-course-org/capstone-kit"
+# What pip's ``git+URL@TAG`` requirements accept: a forge over https or ssh, or a local mirror (file://,
+# e.g. a course team's offline copy of the kit).
+PIP_GIT_SCHEMES = ("https://", "ssh://", "file://")
 URL_KEYS = ("repository", "source", "source code")
 EXAMPLE_URL = 'Repository = "https://github.com/<org>/<kit>"'
 # The checkout being built: the generated files (Classroom workflow, pin, student README) that call the
@@ -173,9 +176,9 @@ def release_problems(kit_root: Path | None = None) -> tuple[list[str], list[str]
         problems.append(
             f"{PYPROJECT}: [project.urls] Repository is not set (the placeholder {release.repository}); {set_url}"
         )
-    elif not release.repository.startswith("https://"):
+    elif not release.repository.startswith(PIP_GIT_SCHEMES):
         problems.append(
-            f'{PYPROJECT}: [project.urls] Repository = "{release.repository}" is not an https:// URL that pip can '
-            f"install from; {set_url}"
+            f'{PYPROJECT}: [project.urls] Repository = "{release.repository}" is not a URL that pip can install '
+            f"from with git+ ({', '.join(PIP_GIT_SCHEMES)}); {set_url}"
         )
     return problems, []

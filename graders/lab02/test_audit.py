@@ -242,7 +242,7 @@ def _hostile(copilot: CopilotService, plant: str) -> list[tuple[str, str, dict[s
     as_json = {"content-type": "application/json"}
     surrogate = b'{"question": "abc", "plant": "\\ud800"}'  # JSON's escape of a lone surrogate
     stream = {"question": QUESTION, "plant": plant}
-    cases = [
+    cases: list[tuple[str, str, dict[str, Any]]] = [
         (
             "an unauthenticated POST /v1/rag/query whose plant is a lone surrogate",
             "grader-lab02-hostile-surrogate",
@@ -252,6 +252,17 @@ def _hostile(copilot: CopilotService, plant: str) -> list[tuple[str, str, dict[s
             "a GET /healthz?plant= with 40 characters",
             "grader-lab02-hostile-long-plant",
             {"method": "GET", "url": "/healthz", "params": {"plant": "P" * 40}, "headers": {}},
+        ),
+        (
+            # FastAPI always reads this body (and answers 400), so a middleware that parses it too sees it.
+            "a POST /v1/rag/query whose JSON body is 5,000 '['",
+            "grader-lab02-hostile-deep-json-post",
+            {
+                "method": "POST",
+                "url": "/v1/rag/query",
+                "content": b"[" * 5000,
+                "headers": {**as_json, **copilot.headers(sub=HOSTILE_USER)},
+            },
         ),
         (
             "a GET /v1/rag/stream whose JSON body is 5,000 '['",
@@ -293,7 +304,7 @@ async def _burst(
     points=11, name="No audit record is lost across 100 concurrent requests", section=sections.AUDIT, assignment=True
 )
 def test_audit_concurrency(copilot: CopilotService, audit: AuditReader, plant_data: PlantData) -> None:
-    """Three hostile requests ride along: none may cost another request its record, none may go unrecorded."""
+    """Hostile requests ride along: none may cost another request its record, none may go unrecorded."""
     user = "grader-audit-concurrent"
     ids = [f"grader-lab02-concurrent-{i:03d}" for i in range(CONCURRENT)]
     body = {"question": QUESTION, "plant": plant_data.plant}

@@ -1,24 +1,30 @@
-"""The graders installed alone, as the Classroom workflow and `make grade` install them, grade like the kit.
+"""A course release as students and GitHub Classroom meet it: tag -> copier copy -> `make grade`.
 
-The wheel of this checkout goes into a fresh virtual environment with nothing else (pip resolves
-``capstone-kit``'s declared dependencies, from pip's cache after `make setup`), and that
-environment's ``capstone grade --jobs 2`` grades the reference solution and a freshly rendered
-starter with the kit's interpreter as the student's (``--python``, as in Classroom). Its JSON must
-equal the kit environment's own grade of the same folder (durations aside, random ids masked; for
-the starter, feedback aside): a dependency that only reaches the kit's environment through its dev
-extras would turn a lab into an ``error`` here, a missing tool a check into ``skipped``. System
-tools (promtool, shellcheck ...) come from the machine, as on a runner.
+The kit's working tree becomes a course repository (its ``[project.urls] Repository`` naming itself
+through ``file://``, as a course's GitHub URL would), built with ``capstone build``, committed and
+tagged ``v<version>``. A student copies it with ``copier copy --vcs-ref`` and the reference content
+is committed as their work. The repository's own ``make grade`` then installs the graders exactly as
+``.github/graders-requirements.txt`` pins them (``pip install`` of ``git+file://...@v<version>``: the
+graders alone, in a fresh virtual environment, nothing of the kit's) and grades; then the Classroom
+workflow's exact grade command runs with that environment. Both must give the reference 800/800, and
+the JSON must equal the kit environment's grade of the same files (durations aside, random ids
+masked); a freshly copied starter must grade the same both ways. A dependency that only reaches the
+kit's environment through its dev extras would turn a lab into an ``error`` here, a missing tool a
+check into ``skipped``. System tools (promtool, shellcheck ...) come from the machine, as on a runner.
 
-Slow. Measured on a shared two-core machine, over four runs: building the wheel 3-15 s, the install
-45-118 s (pip from its cache, no bytecode compilation), each of the four grades 48-150 s, 4.9 to 9.5
-minutes in all; the kit's two grades are answered by the grade cache when `make test` graded them already.
+`make setup` is taken as done: the student's ``.venv`` is the kit's environment (tests/instructor/
+test_setup.py runs a generated repository's real `make setup`). Slow: the install (pip, from its cache
+after the kit's own `make setup`) and three graders-only gradings, a few minutes in all; the kit's own
+grades are answered by the grade cache when `make test` graded the same files already.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -28,9 +34,10 @@ from typing import Any
 
 import pytest
 
+from graders import __version__
 from graders.engine.labs import load_catalog
 from graders.engine.session import grade_labs
-from graders.instructor import build, render
+from graders.instructor import render
 from graders.reports import json_report
 
 from .conftest import KIT
@@ -38,62 +45,131 @@ from .conftest import KIT
 pytestmark = pytest.mark.slow
 
 TIMINGS: dict[str, float] = {}
+KIT_VENV = Path(sys.executable).parent.parent
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Course Team",
+    "GIT_AUTHOR_EMAIL": "course@example.com",
+    "GIT_COMMITTER_NAME": "Course Team",
+    "GIT_COMMITTER_EMAIL": "course@example.com",
+}
 
 
-def _env() -> dict[str, str]:
-    """This environment without anything that would let the new one import the kit's checkout or tools."""
+def _env(**extra: str) -> dict[str, str]:
+    """This environment without anything that would let a new one import the kit's checkout or tools."""
     kit_bin = str(Path(sys.executable).parent)
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME") and not k.startswith("PYTEST_")
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME") and not k.startswith(("PYTEST_", "CAPSTONE_"))
     }
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and p != kit_bin)
-    return env
+    return {**env, **GIT_IDENTITY, **extra}
 
 
-def _run(args: list[str], cwd: Path, timeout: int, label: str) -> subprocess.CompletedProcess[str]:
+def _run(args: list[str], cwd: Path, timeout: int, label: str, **env: str) -> subprocess.CompletedProcess[str]:
     started = time.perf_counter()
-    result = subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        env=_env(**env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     TIMINGS[label] = time.perf_counter() - started
     assert result.returncode == 0, f"{label} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
 
 
+def _copy_worktree(source: Path, dest: Path) -> None:
+    """The files git would commit in ``source`` (tracked and untracked-not-ignored), copied to ``dest``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=source,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        path = source / rel
+        if path.is_file() and not path.is_symlink():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest / rel)
+
+
 @pytest.fixture(scope="module")
-def graders_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A virtual environment holding only the kit's wheel and its declared dependencies."""
-    work = tmp_path_factory.mktemp("graders-only")
-    _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(KIT)],
-        work,
-        300,
-        "build the wheel",
+def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The kit's working tree released as ``v<version>`` from a git repository that names itself."""
+    course = tmp_path_factory.mktemp("release") / "capstone-kit"
+    _copy_worktree(KIT, course)
+    pyproject = course / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8") + f'\n[project.urls]\nRepository = "file://{course}"\n', encoding="utf-8"
     )
-    (wheel,) = (work / "dist").glob("capstone_kit-*.whl")
-    venv = work / "venv"
-    # No pip inside it: the kit's pip installs into it (--python), which saves ensurepip's seconds.
-    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], work, 120, "create the venv")
+    _run(["git", "init", "-q"], course, 60, "git init")
+    _run([str(Path(sys.executable).parent / "capstone"), "build"], course, 300, "capstone build")
+    _run(["git", "add", "--all", "--force"], course, 120, "git add")  # what the kit tracks despite .gitignore
+    _run(["git", "commit", "-q", "-m", f"Release v{__version__}"], course, 120, "git commit")
+    _run(["git", "tag", f"v{__version__}"], course, 60, "git tag")
+    yield course
+    print("course release: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items()))
+
+
+def _copier_copy(course: Path, dest: Path, answers: dict[str, Any]) -> Path:
+    data = [
+        f"--data={key}={str(value).lower() if isinstance(value, bool) else value}" for key, value in answers.items()
+    ]
     _run(
         [
             sys.executable,
             "-m",
-            "pip",
-            "--python",
-            str(venv / "bin/python"),
-            "install",
-            "-q",
-            "--no-compile",
-            str(wheel),
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--vcs-ref",
+            f"v{__version__}",
+            *data,
+            str(course),
+            str(dest),
         ],
-        work,
-        900,
-        "pip install the wheel",
+        dest.parent,
+        600,
+        f"copier copy to {dest.name}",
     )
-    where = _run([str(venv / "bin/python"), "-c", "import graders; print(graders.__file__)"], work, 60, "import")
-    assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout  # the wheel's graders, not the checkout's
+    (dest / ".venv").symlink_to(KIT_VENV, target_is_directory=True)  # `make setup` done (see the docstring)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def student(course: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A student's repository copied from the release, with the reference content committed as their work."""
+    root = _copier_copy(course, tmp_path_factory.mktemp("student") / "my-capstone", render.example_answers())
+    _copy_worktree(course / "reference_solution", root)  # as built for the release (its pin included)
+    # The reference's release records cite the kit's commits, where a student's cite their own: fetch them.
+    _run(["git", "fetch", "-q", "--no-tags", str(KIT), "HEAD"], root, 300, "student git fetch")
+    _run(["git", "add", "--all"], root, 120, "student git add")
+    _run(["git", "commit", "-q", "-m", "All eight labs"], root, 120, "student git commit")
+    return root
+
+
+@pytest.fixture(scope="module")
+def graders_venv(student: Path, course: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The graders `make grade` installed from the pin, and the text of that first `make grade`."""
+    pin = (student / ".github/graders-requirements.txt").read_text(encoding="utf-8").splitlines()[-1]
+    assert pin == f"capstone-kit @ git+file://{course}@v{__version__}"
+    venv = tmp_path_factory.mktemp("runner-temp") / "graders-venv"
+    made = _run(
+        ["make", "--no-print-directory", "-o", ".venv/.setup-stamp", f"GRADERS_VENV={venv}", "grade"],
+        student,
+        1800,
+        "make grade (install the graders, grade)",
+    )
+    where = _run([str(venv / "bin/python"), "-c", "import graders; print(graders.__file__)"], venv, 60, "import")
+    assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout  # the release's graders, not the kit's
+    (venv / "make-grade.txt").write_text(made.stdout, encoding="utf-8")
     yield venv
-    print("graders-only install: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items()))
 
 
 # Random ids the student's service returns (lab02 quotes a queued job's response, id and status URL,
@@ -118,35 +194,13 @@ def _comparable(data: Any) -> Any:
     return data
 
 
-def _both_ways(venv: Path, root: Path, out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(graders-only grade, kit grade) of ``root`` as JSON (the first written to ``out``), durations removed."""
-    label = out.stem
-    _run(
-        [
-            str(venv / "bin/capstone"),
-            "grade",
-            str(root),
-            "--exact",
-            "--format",
-            "json",
-            "--output",
-            str(out),
-            "--jobs",
-            "2",
-            "--python",
-            sys.executable,
-        ],
-        venv.parent,
-        900,
-        f"grade the {label} (graders only)",
-    )
-    alone = json.loads(out.read_text(encoding="utf-8"))
+def _kit_grade(root: Path) -> dict[str, Any]:
     started = time.perf_counter()
     kit = json.loads(
         json_report.render(grade_labs(root, load_catalog(), python=sys.executable, jobs=2, cacheable=True))
     )
-    TIMINGS[f"grade the {label} (kit)"] = time.perf_counter() - started
-    return _comparable(alone), _comparable(kit)
+    TIMINGS[f"grade {root.name} (kit)"] = time.perf_counter() - started
+    return _comparable(kit)
 
 
 def _differences(alone: dict[str, Any], kit: dict[str, Any], feedback: bool = True) -> list[str]:
@@ -169,18 +223,69 @@ def _differences(alone: dict[str, Any], kit: dict[str, Any], feedback: bool = Tr
     return problems
 
 
-def test_graders_alone_give_the_reference_full_marks_like_the_kit(graders_env: Path, tmp_path: Path) -> None:
-    alone, kit = _both_ways(graders_env, KIT / "reference_solution", tmp_path / "reference.json")
+def test_make_grade_installs_the_release_and_gives_the_reference_full_marks(graders_venv: Path) -> None:
+    text = (graders_venv / "make-grade.txt").read_text(encoding="utf-8")
+    assert re.search(r"Capstone grade for .*: 800(\.0+)? / 800", text), text[-3000:]
+    assert "could not run here" not in text
+
+
+def test_the_classroom_workflow_command_grades_like_the_kit(graders_venv: Path, student: Path) -> None:
+    """The workflow's own command line, from the runner's temporary folder, with Classroom's outputs."""
+    temp = graders_venv.parent
+    outputs, summary, as_json = temp / "github-output", temp / "step-summary.md", temp / "grade.json"
+    _run(
+        [
+            "graders-venv/bin/capstone",
+            "grade",
+            str(student),
+            "--format",
+            "classroom",
+            f"--also=markdown={summary}",
+            f"--also=json={as_json}",
+            "--python",
+            str(student / ".venv/bin/python"),
+        ],
+        temp,
+        1800,
+        "the workflow's grade command",
+        GITHUB_OUTPUT=str(outputs),
+        GITHUB_STEP_SUMMARY=str(summary),
+    )
+    results = dict(line.split("=", 1) for line in outputs.read_text(encoding="utf-8").splitlines() if "=" in line)
+    assert sorted(results) == [f"lab0{n}" for n in range(1, 9)], sorted(results)
+    for lab, encoded in results.items():
+        payload = json.loads(base64.b64decode(encoded))
+        assert payload["status"] == "pass" and payload["max_score"] == 100, (lab, payload["status"])
+        assert sum(t["score"] for t in payload["tests"]) == pytest.approx(100), lab
+    assert "800" in summary.read_text(encoding="utf-8")
+    alone, kit = _comparable(json.loads(as_json.read_text(encoding="utf-8"))), _kit_grade(student)
     assert not _differences(alone, kit), "\n".join(_differences(alone, kit))
     assert (alone["score"], alone["max_score"]) == (kit["score"], kit["max_score"]) == (800, 800)
 
 
-def test_graders_alone_grade_a_fresh_starter_like_the_kit(
-    graders_env: Path, starter_build: build.BuildResult, tmp_path: Path
-) -> None:
-    with render.staged_source(KIT, starter_build) as source:
-        root = render.render_copier(source, tmp_path / "starter", {})  # as a student gets it, git included
-    alone, kit = _both_ways(graders_env, root, tmp_path / "starter.json")
+def test_the_release_grades_a_fresh_starter_like_the_kit(graders_venv: Path, course: Path, tmp_path: Path) -> None:
+    root = _copier_copy(course, tmp_path / "starter", render.example_answers())
+    out = tmp_path / "starter.json"
+    _run(
+        [
+            str(graders_venv / "bin/capstone"),
+            "grade",
+            str(root),
+            "--exact",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--jobs",
+            "2",
+            "--python",
+            str(root / ".venv/bin/python"),
+        ],
+        graders_venv.parent,
+        1800,
+        "grade the starter (graders only)",
+    )
+    alone, kit = _comparable(json.loads(out.read_text(encoding="utf-8"))), _kit_grade(root)
     # Not the feedback: a starter's unfinished service breaks at a moment that depends on the machine's
     # load (lab02 then reports a lost audit record or a dropped connection), in either environment.
     assert not _differences(alone, kit, feedback=False), "\n".join(_differences(alone, kit, feedback=False))

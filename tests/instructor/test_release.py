@@ -57,7 +57,7 @@ def test_the_reference_pins_what_the_kits_pyproject_says() -> None:
         ("1.1.0", URL, "v1.2.0", 'version = "1.1.0" but HEAD is tagged v1.2.0'),
         ("1.2.0", None, "v1.2.0", "[project.urls] Repository is not set"),
         ("1.2.0", release.PLACEHOLDER_REPOSITORY, "v1.2.0", "[project.urls] Repository is not set"),
-        ("1.2.0", "git@github.com:example-course/capstone-kit", "v1.2.0", "is not an https:// URL"),
+        ("1.2.0", "git@github.com:example-course/capstone-kit", "v1.2.0", "is not a URL that pip can install"),
     ],
 )
 def test_a_release_that_students_could_not_install_is_refused(
