@@ -26,8 +26,8 @@ demo: setup
 
 # The kit's suites on two workers, sharing one grade cache (graders.engine.cache, see ARCHITECTURE.md);
 # then the full `capstone verify` test, after them, so it reads the grades they made instead of
-# grading every mutant again; then the reference solution's own suite from inside it (both test
-# folders are packages named `tests`).
+# grading every mutant again; then the reference solution's own suite from inside it, on two workers too
+# (both test folders are packages named `tests`; its servers take free ports, one set per worker).
 GRADE_CACHE := $(CURDIR)/.grade-cache
 VERIFY_TEST := tests/instructor/test_verify.py::test_capstone_verify_passes_on_this_kit
 test: setup
@@ -36,7 +36,7 @@ test: setup
 	  --durations=25 --deselect $(VERIFY_TEST)
 	CAPSTONE_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest $(VERIFY_TEST) -q -p no:cacheprovider --durations=1
 	rm -rf $(GRADE_CACHE)
-	cd reference_solution && ../$(BIN)/python -m pytest -q -p no:cacheprovider --durations=10
+	cd reference_solution && ../$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider --durations=10
 
 test-fast: setup
 	$(BIN)/python -m pytest tests -q -n 2 -m "not slow"

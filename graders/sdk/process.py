@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -77,13 +78,19 @@ def scrubbed_env(extra: Mapping[str, str] | None = None, home: str | None = None
 
 
 def _limits(memory_mb: int | None) -> Callable[[], None]:
-    def apply() -> None:  # runs in the child between fork and exec
-        if memory_mb:
-            import resource
+    """The child's limits, applied between fork and exec.
 
-            limit = memory_mb * 1024 * 1024
+    Everything is computed here, before the fork: the child of a process with other threads may not
+    import (another thread can hold the import lock at fork time, and the child then fails with
+    "Exception occurred in preexec_fn" or hangs), so ``apply`` only makes the system call.
+    """
+    limit = memory_mb * 1024 * 1024 if memory_mb else None
+    setrlimit, rlimit_as = resource.setrlimit, resource.RLIMIT_AS
+
+    def apply() -> None:
+        if limit is not None:
             with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+                setrlimit(rlimit_as, (limit, limit))
 
     return apply
 

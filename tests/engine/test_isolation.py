@@ -121,6 +121,22 @@ def test_memory_limit_stops_a_runaway_program(tmp_path: Path) -> None:
     assert "MemoryError" in result.stderr
 
 
+def test_the_limits_hook_imports_nothing_in_the_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child of a threaded grader may not import: a lock another thread held at fork time fails it
+    ("Exception occurred in preexec_fn") or hangs it. So everything is prepared before the fork."""
+    calls: list[tuple[int, tuple[int, int]]] = []
+    monkeypatch.setattr(process.resource, "setrlimit", lambda which, limits: calls.append((which, limits)))
+    apply = process._limits(512)
+
+    def no_import(*args: object, **kwargs: object) -> None:
+        raise ImportError(f"import in the child between fork and exec: {args[0]!r}")
+
+    monkeypatch.setattr("builtins.__import__", no_import)
+    apply()
+    monkeypatch.undo()
+    assert calls == [(process.resource.RLIMIT_AS, (512 * 1024 * 1024, 512 * 1024 * 1024))]
+
+
 def test_output_is_truncated(tmp_path: Path) -> None:
     result = process.run([sys.executable, "-c", "print('x' * 100000)"], cwd=tmp_path, max_output_chars=1000)
     assert len(result.stdout) < 1100
