@@ -77,22 +77,31 @@ def scrubbed_env(extra: Mapping[str, str] | None = None, home: str | None = None
     return env
 
 
-def _limits(memory_mb: int | None) -> Callable[[], None]:
-    """The child's limits, applied between fork and exec.
+def _limits(memory_mb: int | None) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for the child's memory limit, only where the parent cannot set it (no ``prlimit``).
 
-    Everything is computed here, before the fork: the child of a process with other threads may not
-    import (another thread can hold the import lock at fork time, and the child then fails with
-    "Exception occurred in preexec_fn" or hangs), so ``apply`` only makes the system call.
+    Python code between fork and exec is unsafe in a threaded grader (an import, a lock another thread
+    held, a signal handler: the child fails with "Exception occurred in preexec_fn"), so on Linux the
+    child runs none: :func:`limit_child` sets the limit from the parent right after the start.
     """
-    limit = memory_mb * 1024 * 1024 if memory_mb else None
+    if not memory_mb or hasattr(resource, "prlimit"):
+        return None
+    limit = memory_mb * 1024 * 1024
     setrlimit, rlimit_as = resource.setrlimit, resource.RLIMIT_AS
 
     def apply() -> None:
-        if limit is not None:
-            with contextlib.suppress(ValueError, OSError):
-                setrlimit(rlimit_as, (limit, limit))
+        with contextlib.suppress(ValueError, OSError):
+            setrlimit(rlimit_as, (limit, limit))
 
     return apply
+
+
+def limit_child(pid: int, memory_mb: int | None) -> None:
+    """Cap a just-started child's address space from the parent (Linux), before it can grow far."""
+    if memory_mb and hasattr(resource, "prlimit"):
+        limit = memory_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
 
 
 def read_capped(fh: IO[bytes], limit: int) -> str:
@@ -164,6 +173,7 @@ def run(
                 start_new_session=True,
                 preexec_fn=_limits(memory_mb),
             )
+            limit_child(proc.pid, memory_mb)
         except FileNotFoundError:
             raise GraderError(f"could not start `{shown}`: {cmd[0]} was not found") from None
         except OSError as exc:

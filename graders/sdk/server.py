@@ -26,6 +26,7 @@ from graders.sdk.process import (
     DEFAULT_MEMORY_MB,
     MAX_OUTPUT_CHARS,
     _limits,
+    limit_child,
     read_capped,
     scrubbed_env,
     stop_group,
@@ -85,6 +86,7 @@ def serve(
             start_new_session=True,
             preexec_fn=_limits(memory_mb),
         )
+        limit_child(proc.pid, memory_mb)
         service = RunningService(base_url, proc, log)
         try:
             deadline = time.monotonic() + startup_timeout

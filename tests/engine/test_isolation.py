@@ -121,20 +121,12 @@ def test_memory_limit_stops_a_runaway_program(tmp_path: Path) -> None:
     assert "MemoryError" in result.stderr
 
 
-def test_the_limits_hook_imports_nothing_in_the_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The child of a threaded grader may not import: a lock another thread held at fork time fails it
-    ("Exception occurred in preexec_fn") or hangs it. So everything is prepared before the fork."""
-    calls: list[tuple[int, tuple[int, int]]] = []
-    monkeypatch.setattr(process.resource, "setrlimit", lambda which, limits: calls.append((which, limits)))
-    apply = process._limits(512)
-
-    def no_import(*args: object, **kwargs: object) -> None:
-        raise ImportError(f"import in the child between fork and exec: {args[0]!r}")
-
-    monkeypatch.setattr("builtins.__import__", no_import)
-    apply()
-    monkeypatch.undo()
-    assert calls == [(process.resource.RLIMIT_AS, (512 * 1024 * 1024, 512 * 1024 * 1024))]
+@pytest.mark.skipif(not hasattr(process.resource, "prlimit"), reason="no prlimit on this platform")
+def test_no_python_code_runs_between_fork_and_exec() -> None:
+    """The child of a threaded grader must not run Python code before exec (an import, a lock another
+    thread held at fork time or a signal handler fails it with "Exception occurred in preexec_fn"): the
+    memory limit is set from the parent, and the runaway test above shows it still holds."""
+    assert process._limits(512) is None
 
 
 def test_output_is_truncated(tmp_path: Path) -> None:
