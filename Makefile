@@ -24,17 +24,18 @@ system-deps:
 demo: setup
 	$(BIN)/python scripts/demo.py
 
-# The kit's suites on two workers, sharing one grade cache (graders.engine.cache, see ARCHITECTURE.md);
-# then the full `capstone verify` test, after them, so it reads the grades they made instead of
-# grading every mutant again; then the reference solution's own suite from inside it, on two workers too
-# (both test folders are packages named `tests`; its servers take free ports, one set per worker).
+# The kit's suites on two workers, sharing one grade cache folder (the `grade_cache` fixture of
+# tests/conftest.py, see ARCHITECTURE.md); then the full `capstone verify` test, after them, given the
+# same folder (--cache-dir), so it reads the grades they made instead of grading every mutant again;
+# then the reference solution's own suite from inside it, on two workers too (both test folders are
+# packages named `tests`; its servers take free ports, one set per worker).
 GRADE_CACHE := $(CURDIR)/.grade-cache
 VERIFY_TEST := tests/instructor/test_verify.py::test_capstone_verify_passes_on_this_kit
 test: setup
 	rm -rf $(GRADE_CACHE)
-	CAPSTONE_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest tests -q -n 2 -p no:cacheprovider \
+	CAPSTONE_TEST_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest tests -q -n 2 -p no:cacheprovider \
 	  --durations=25 --deselect $(VERIFY_TEST)
-	CAPSTONE_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest $(VERIFY_TEST) -q -p no:cacheprovider --durations=1
+	CAPSTONE_TEST_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest $(VERIFY_TEST) -q -p no:cacheprovider --durations=1
 	rm -rf $(GRADE_CACHE)
 	cd reference_solution && ../$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider --durations=10
 

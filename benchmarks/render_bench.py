@@ -1,4 +1,4 @@
-"""Rendering a student starter, measured: prints the numbers issue 11's speed goal is judged by.
+"""Rendering a student starter, measured: prints the numbers the render-time goal is judged by.
 
     python benchmarks/render_bench.py [--runs N]
 
@@ -9,7 +9,8 @@ Each way a starter is made, N times into fresh folders (median, fastest, slowest
 3. the same with `--skip-tasks` (copier's own per-file work alone);
 4. `cookiecutter --no-input` of template/ (its hooks included).
 
-Goal (issue 11): a starter renders in under 5 s on this machine.
+Goal: a starter renders in under 5 s on this machine (tests/instructor/test_render.py checks what
+`capstone new` renders, not how fast).
 """
 
 from __future__ import annotations

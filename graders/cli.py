@@ -17,6 +17,7 @@ from graders.engine import orphans
 COMMANDS = (
     "graders.commands.grade",
     "graders.commands.grade_batch",
+    "graders.commands.gradebook",
     "graders.commands.labs",
     "graders.commands.build",
     "graders.commands.new",

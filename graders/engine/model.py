@@ -1,8 +1,13 @@
 """The one result model every report is rendered from.
 
 A grading run produces a :class:`GradeReport` holding one :class:`LabResult` per lab and one
-:class:`CheckResult` per check. Scores are computed here and nowhere else, so every report format
+:class:`CheckResult` per check. A check's score is computed here, from the fraction of its points
+that its outcome earned (:meth:`CheckResult.settle`), and nowhere else, so every report format
 agrees on every number.
+
+``to_dict``/``from_dict`` are lossless (``GradeReport.from_dict(r.to_dict()) == r``): a report that
+crossed a process boundary or came out of a cache is the report that was graded. ``from_dict`` also
+reads JSON written before the lab notes, check details and durations were kept.
 """
 
 from __future__ import annotations
@@ -14,6 +19,11 @@ from typing import Any
 SCHEMA_VERSION = 1
 # Scores are rounded once, here, so that 0.1 + 0.2 style noise never reaches a gradebook.
 SCORE_DIGITS = 4
+# What a check says until its outcome is recorded: a check the grader lost is never "passed, 0 points".
+NOT_RUN_FEEDBACK = (
+    "This check did not run: the grader recorded no outcome for it. Tell your instructor; "
+    "this is a problem with the grader, not your work."
+)
 
 
 class Status(str, Enum):
@@ -28,17 +38,42 @@ def round_score(value: float) -> float:
     return 0.0 if rounded == 0 else rounded  # never "-0.0"
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where in the submission a check's feedback points: a file, and a line when known."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+    @classmethod
+    def parse(cls, text: str | None) -> Location | None:
+        """``"file:12"`` or ``"file"`` (the graders' and the JSON's form); None for no location."""
+        if not text:
+            return None
+        file, sep, tail = text.rpartition(":")
+        if sep and file and tail.isdigit():
+            return cls(file, int(tail))
+        return cls(text)
+
+
 @dataclass
 class CheckResult:
-    """The outcome of one check: what a student sees for one rubric line."""
+    """The outcome of one check: what a student sees for one rubric line.
+
+    A check starts as not run (an error saying so) and gets its outcome from :meth:`settle`. An
+    error always says why: one created without feedback is a check that did not run.
+    """
 
     id: str
     name: str
     max_score: float
     score: float = 0.0
-    status: Status = Status.PASSED
+    status: Status = Status.ERROR
     feedback: str = ""
-    location: str | None = None
+    location: Location | None = None
     duration_s: float = 0.0
     # Grader-side diagnostics (tracebacks): shown with --verbose, never in student-facing formats.
     detail: str | None = None
@@ -46,8 +81,27 @@ class CheckResult:
     missing_tool: str | None = None
 
     def __post_init__(self) -> None:
-        self.score = round_score(min(max(self.score, 0.0), self.max_score))
         self.max_score = round_score(self.max_score)
+        self.score = round_score(min(max(self.score, 0.0), self.max_score))
+        if self.status is Status.ERROR and not self.feedback:
+            self.feedback = NOT_RUN_FEEDBACK
+
+    def settle(
+        self,
+        status: Status,
+        fraction: float,
+        feedback: str,
+        location: Location | None = None,
+        detail: str | None = None,
+        missing_tool: str | None = None,
+    ) -> None:
+        """Record the check's outcome; it earns ``fraction`` (clamped to 0..1) of its points."""
+        self.status = status
+        self.score = round_score(min(max(fraction, 0.0), 1.0) * self.max_score)
+        self.feedback = feedback
+        self.location = location
+        self.detail = detail
+        self.missing_tool = missing_tool
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -57,11 +111,29 @@ class CheckResult:
             "max_score": self.max_score,
             "status": self.status.value,
             "feedback": self.feedback,
-            "location": self.location,
+            "location": str(self.location) if self.location else None,
+            "duration_s": self.duration_s,
         }
+        if self.detail is not None:
+            data["detail"] = self.detail
         if self.missing_tool:
             data["missing_tool"] = self.missing_tool
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            max_score=data["max_score"],
+            score=data["score"],
+            status=Status(data["status"]),
+            feedback=data.get("feedback", ""),
+            location=Location.parse(data.get("location")),
+            duration_s=data.get("duration_s", 0.0),
+            detail=data.get("detail"),
+            missing_tool=data.get("missing_tool"),
+        )
 
 
 @dataclass
@@ -94,9 +166,20 @@ class LabResult:
             "title": self.title,
             "score": self.score,
             "max_score": self.max_score,
-            "duration_s": round(self.duration_s, 3),
+            "duration_s": self.duration_s,
+            "notes": list(self.notes),
             "checks": [c.to_dict() for c in self.checks],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LabResult:
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            checks=[CheckResult.from_dict(c) for c in data["checks"]],
+            duration_s=data.get("duration_s", 0.0),
+            notes=list(data.get("notes", [])),
+        )
 
 
 @dataclass
@@ -135,30 +218,19 @@ class GradeReport:
         raise KeyError(check_id)
 
     def to_dict(self) -> dict[str, Any]:
+        """Everything the report holds, JSON-ready (the reports choose what students see)."""
         return {
             "schema": SCHEMA_VERSION,
+            "submission": self.submission,
             "score": self.score,
             "max_score": self.max_score,
             "labs": [lab.to_dict() for lab in self.labs],
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], submission: str = ".") -> GradeReport:
-        """Rebuild a report from its JSON form (grade-batch reads its workers' output this way)."""
-        labs = []
-        for lab in data["labs"]:
-            checks = [
-                CheckResult(
-                    id=c["id"],
-                    name=c["name"],
-                    max_score=c["max_score"],
-                    score=c["score"],
-                    status=Status(c["status"]),
-                    feedback=c.get("feedback", ""),
-                    location=c.get("location"),
-                    missing_tool=c.get("missing_tool"),
-                )
-                for c in lab["checks"]
-            ]
-            labs.append(LabResult(id=lab["id"], title=lab["title"], checks=checks, duration_s=lab["duration_s"]))
-        return cls(labs=labs, submission=submission)
+    def from_dict(cls, data: dict[str, Any], submission: str | None = None) -> GradeReport:
+        """Rebuild a report from ``to_dict`` or the JSON report; ``submission`` overrides the stored one."""
+        return cls(
+            labs=[LabResult.from_dict(lab) for lab in data["labs"]],
+            submission=submission if submission is not None else data.get("submission", "."),
+        )

@@ -18,10 +18,16 @@ Format::
             replace: "* 1000"
             with: ""
         must_fail: [lab02.audit_latency_ms]
+        requirement: audit-latency-in-ms    # the one requirement of requirements.yaml it violates
       - id: raw-path-route
         description: A whole middleware written another way, with the raw path as the route.
         overlay: mutants/raw-path-route     # relative to this file; its files replace the reference's
         must_fail: [lab02.audit_success_record]
+        requirement: audit-route-template
+
+``requirement`` names the entry of the lab's ``requirements.yaml`` (``graders.engine.requirements``)
+that the mutant violates, and nothing else: ``capstone verify`` then requires the mutant to lose points
+on a check of that requirement.
 
 An overlay folder holds files at their repository paths (``<overlay>/src/copilot/audit/middleware.py``);
 they are copied over the reference first, then ``edits`` apply.
@@ -38,13 +44,16 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import yaml
 
 from graders.engine.labs import Lab
 from graders.engine.model import LabResult, Status
 from graders.sdk import safe_yaml
+
+if TYPE_CHECKING:
+    from graders.engine.cache import GradeCache
 
 EDIT_KINDS = ("replace", "regex", "write", "append", "delete", "yaml_set", "yaml_delete", "json_set", "json_delete")
 # Reference-solution folders that are never needed to grade a mutant (fast copies).
@@ -91,6 +100,7 @@ class Mutant:
     edits: tuple[Edit, ...]
     must_fail: tuple[str, ...]
     overlay: Path | None = None
+    requirement: str | None = None  # the requirement it violates (requirements.yaml id)
 
 
 @dataclass
@@ -101,6 +111,7 @@ class MutantOutcome:
     baseline_score: float
     not_failed: list[str] = field(default_factory=list)
     message: str = ""
+    result: LabResult | None = None  # the lab graded with the mutant applied
 
 
 def mutants_file(lab: Lab) -> Path | None:
@@ -193,7 +204,12 @@ def load_mutants(lab: Lab) -> list[Mutant]:
         bad = [c for c in must_fail if not c.startswith(lab.id + ".")]
         if bad:
             raise MutantError(f"{where}: must_fail ids must start with '{lab.id}.': {bad}")
-        result.append(Mutant(str(raw["id"]), lab.id, str(raw.get("description", "")), edits, must_fail, overlay))
+        requirement = raw.get("requirement")
+        if requirement is not None and (not isinstance(requirement, str) or not requirement.strip()):
+            raise MutantError(f"{where}: requirement must be the id of one entry of requirements.yaml")
+        result.append(
+            Mutant(str(raw["id"]), lab.id, str(raw.get("description", "")), edits, must_fail, overlay, requirement)
+        )
     return result
 
 
@@ -346,6 +362,7 @@ def judge(mutant: Mutant, result: LabResult, baseline_score: float) -> MutantOut
             baseline_score,
             list(unknown),
             f"unknown check id(s) in must_fail: {', '.join(unknown)}",
+            result,
         )
     not_failed = [c for c in mutant.must_fail if statuses[c] is Status.PASSED]
     dropped = result.score < baseline_score
@@ -353,7 +370,7 @@ def judge(mutant: Mutant, result: LabResult, baseline_score: float) -> MutantOut
     message = (
         "" if caught else (f"still passing: {', '.join(not_failed)}" if not_failed else "the lab score did not drop")
     )
-    return MutantOutcome(mutant, caught, result.score, baseline_score, not_failed, message)
+    return MutantOutcome(mutant, caught, result.score, baseline_score, not_failed, message, result)
 
 
 def fingerprint(change: Change) -> str:
@@ -404,24 +421,31 @@ def borrow_history(reference: Path, root: Path) -> bool:
 
 
 def _grade_copy(change: Change, reference: Path, lab: Lab, python: str | None) -> LabResult:
-    from graders.engine.session import grade_labs  # local: session imports pytest machinery
+    from graders.engine import session  # local: session imports pytest machinery
 
     with tempfile.TemporaryDirectory(prefix=f"capstone-{change.kind}-{change.id}-") as tmp:
         root = copy_reference(reference, Path(tmp) / "submission")
         borrow_history(reference, root)
         apply(change, root)
-        return grade_labs(root, [lab], python=python).lab(lab.id)
+        return session.grade_labs(root, [lab], python=python).lab(lab.id)
 
 
-def grade_change(change: Change, reference: Path, lab: Lab, python: str | None = None) -> LabResult:
+def cached_change(
+    change: Change, reference: Path, lab: Lab, cache: GradeCache, python: str | None = None
+) -> LabResult | None:
+    """The cached grade of ``change``, or None when it was never graded with these inputs (nothing is graded)."""
+    with cache.entry(cache.key(reference, lab, python, ignore=COPY_IGNORE, variant=fingerprint(change))) as entry:
+        return cache.read(entry)
+
+
+def grade_change(
+    change: Change, reference: Path, lab: Lab, python: str | None = None, cache: GradeCache | None = None
+) -> LabResult:
     """Apply a mutant or variant to a temporary copy of ``reference`` and grade its lab.
 
-    Under the kit's test cache (``graders.engine.cache``) the entry is looked up from the reference and
-    the change's fingerprint before any copy is made: copying the reference costs more than a cached grade.
+    With a ``cache`` (``graders.engine.cache``) the entry is looked up from the reference and the
+    change's fingerprint before any copy is made: copying the reference costs more than a cached grade.
     """
-    from graders.engine.cache import GradeCache
-
-    cache = GradeCache.from_env()
     if cache is None:
         return _grade_copy(change, reference, lab, python)
     with cache.entry(cache.key(reference, lab, python, ignore=COPY_IGNORE, variant=fingerprint(change))) as entry:
@@ -436,7 +460,12 @@ grade_mutant = grade_change
 
 
 def run_mutant(
-    mutant: Mutant, reference: Path, lab: Lab, baseline_score: float, python: str | None = None
+    mutant: Mutant,
+    reference: Path,
+    lab: Lab,
+    baseline_score: float,
+    python: str | None = None,
+    cache: GradeCache | None = None,
 ) -> MutantOutcome:
-    """Grade ``mutant`` (see ``grade_mutant``) and judge whether its lab's grader caught it."""
-    return judge(mutant, grade_mutant(mutant, reference, lab, python), baseline_score)
+    """Grade ``mutant`` (see ``grade_change``) and judge whether its lab's grader caught it."""
+    return judge(mutant, grade_change(mutant, reference, lab, python, cache), baseline_score)

@@ -2,9 +2,9 @@
 
 A student program runs in a session of its own so that a timeout kills its whole group, but a
 program can also start something in yet another session (a daemon, a server it forgets) and exit, or
-the ``capstone grade`` process that watches it can be killed at a batch's time limit. Either way
-nothing would stop what is left, and it would keep a core busy while the next submissions are
-graded. ``capstone grade`` and ``capstone grade-batch`` therefore make themselves the *child
+the process that grades it can be killed at a batch's time limit. Either way nothing would stop what
+is left, and it would keep a core busy while the next submissions are graded. ``capstone grade``,
+``capstone grade-batch`` and every warm batch worker therefore make themselves the *child
 subreaper* of everything they start (Linux ``prctl(PR_SET_CHILD_SUBREAPER)``): an orphaned
 descendant becomes their own child, however it detached, and :func:`sweep` kills every child that is
 not one the command is still waiting on.
@@ -22,6 +22,8 @@ import signal
 import sys
 import time
 from collections.abc import Iterable
+
+import psutil
 
 PR_SET_CHILD_SUBREAPER = 36
 _adopting = False
@@ -41,20 +43,18 @@ def adopt_orphans() -> bool:
 
 
 def children() -> list[int]:
-    """Process ids whose parent is this process (zombies included), read from ``/proc``."""
-    me, found = os.getpid(), []
+    """Process ids whose parent is this process, zombies included (they still need reaping)."""
+    with contextlib.suppress(psutil.Error):
+        return [child.pid for child in psutil.Process().children()]
+    return []
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL ``pid``'s process group (it leads one when it started a session) and ``pid`` itself."""
     with contextlib.suppress(OSError):
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if len(fields) > 1 and fields[1] == str(me):
-                found.append(int(entry.name))
-    return found
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def sweep(keep: Iterable[int] = (), settle_s: float = 2.0) -> int:
@@ -71,10 +71,7 @@ def sweep(keep: Iterable[int] = (), settle_s: float = 2.0) -> int:
     while True:
         strays = [pid for pid in children() if pid not in kept]
         for pid in strays:
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+            kill_group(pid)
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, os.WNOHANG)
             stopped.add(pid)

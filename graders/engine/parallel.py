@@ -2,9 +2,9 @@
 
 Most of a lab's grading time is spent waiting on student programs (a training run, a starting
 service) or in tools that use one core, so on a 2-core machine two labs graded side by side finish
-sooner than one after the other. Each worker runs the ordinary in-process engine for one lab, so the
-isolation rules are the same; labs are started in order of their ``grading_cost`` so the longest
-one never starts last.
+sooner than one after the other. Each worker grades one lab with the in-process engine
+(``inprocess.grade_in_process``), so the isolation rules are the same; labs are started in order of
+their ``grading_cost`` so the longest one never starts last.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from graders import fast_exit
+from graders.engine import outcomes
+from graders.engine.inprocess import grade_in_process
 from graders.engine.labs import Lab
-from graders.engine.model import CheckResult, GradeReport, LabResult, Status
+from graders.engine.model import CheckResult, GradeReport, LabResult
 
 
 def default_jobs(lab_count: int) -> int:
@@ -25,43 +28,29 @@ def default_jobs(lab_count: int) -> int:
     return max(1, min(lab_count, cpus, 2))
 
 
-def _grade_one(submission: str, lab: Lab, python: str | None) -> LabResult:
-    from graders.engine.session import grade_labs  # imported in the worker
-
-    return grade_labs(Path(submission), [lab], python=python).lab(lab.id)
+def _grade_lab(root: str, lab: Lab, python: str | None) -> dict[str, Any]:
+    """In a worker: one lab, returned as its lossless dict (what crosses the process boundary)."""
+    return grade_in_process(Path(root), [lab], python).lab(lab.id).to_dict()
 
 
 def _crashed(lab: Lab, exc: BaseException) -> LabResult:
-    return LabResult(
-        lab.id,
-        lab.title,
-        checks=[
-            CheckResult(
-                id=f"{lab.id}.grader_ran",
-                name="Grader process finished",
-                max_score=lab.points,
-                status=Status.ERROR,
-                feedback="The grader process for this lab stopped unexpectedly; the other labs were graded. "
-                "Tell your instructor if it persists.",
-                detail=f"{type(exc).__name__}: {exc}",
-            )
-        ],
-        notes=[f"worker for {lab.id} failed: {type(exc).__name__}"],
-    )
+    check = CheckResult(id=f"{lab.id}.grader_ran", name="Grader process finished", max_score=lab.points)
+    outcomes.record(check, outcomes.worker_crashed(exc))
+    return LabResult(lab.id, lab.title, checks=[check], notes=[outcomes.worker_crashed_note(lab.id, exc)])
 
 
-def grade_labs_parallel(submission: Path, labs: list[Lab], python: str | None, jobs: int) -> GradeReport:
-    """Grade ``labs`` with up to ``jobs`` worker processes; results come back in lab order."""
+def grade_side_by_side(root: Path, labs: list[Lab], python: str | None, jobs: int) -> GradeReport:
+    """Grade ``labs`` over ``root`` (absolute) with up to ``jobs`` worker processes; results in lab order."""
     order = sorted(labs, key=lambda lab: -lab.grading_cost)
     results: dict[str, LabResult] = {}
     # Workers skip the interpreter's teardown when the pool closes (1-2 s each; see fast_exit).
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=fast_exit.arm) as pool:
-        futures: dict[str, Future[LabResult]] = {
-            lab.id: pool.submit(_grade_one, str(submission.absolute()), lab, python) for lab in order
+        futures: dict[str, Future[dict[str, Any]]] = {
+            lab.id: pool.submit(_grade_lab, str(root), lab, python) for lab in order
         }
         for lab in order:
             try:
-                results[lab.id] = futures[lab.id].result()
+                results[lab.id] = LabResult.from_dict(futures[lab.id].result())
             except Exception as exc:  # a crashed worker costs its lab, never the others
                 results[lab.id] = _crashed(lab, exc)
-    return GradeReport(labs=[results[lab.id] for lab in labs], submission=str(submission))
+    return GradeReport(labs=[results[lab.id] for lab in labs], submission=str(root))

@@ -2,7 +2,9 @@
 
 It provides the fixtures checks use (``submission``, ``checklist``, ``student_python``, ``lab``),
 enforces each check's timeout and the lab's time budget, and records one CheckResult per check
-whatever happened: pass, fail, partial credit, skip, grader crash or timeout.
+whatever happened: pass, fail, partial credit, skip, grader crash or timeout. A check starts as not
+run, so one whose outcome never arrives (the session stopped early) is reported as the grader's
+error. What an outcome scores and says is decided in ``outcomes`` and the model, not here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 
 from graders.engine import outcomes
 from graders.engine.labs import Lab
-from graders.engine.model import CheckResult, GradeReport, LabResult, Status
+from graders.engine.model import CheckResult, GradeReport, LabResult
 from graders.sdk.checks import CHECK_MARKER, Checklist, CheckSpec, GraderError
 from graders.sdk.process import student_python as resolve_python
 from graders.sdk.submission import Submission
@@ -57,6 +59,7 @@ class GradingPlugin:
         self._lab_of: dict[str, Lab] = {}
         self._lab_elapsed: dict[str, float] = {lab.id: 0.0 for lab in labs}
         self._submission = Submission(submission_root)
+        self._rootpath = Path.cwd()  # pytest's rootdir, once configured
 
     # -- lookup ------------------------------------------------------------------------------
     def lab_for_path(self, path: Path) -> Lab | None:
@@ -68,26 +71,17 @@ class GradingPlugin:
 
     # -- pytest hooks --------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
+        self._rootpath = config.rootpath
         config.addinivalue_line("markers", f"{CHECK_MARKER}(spec): a graded check (use graders.sdk.check)")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            lab = self.lab_for_path(Path(str(report.fspath)))
+            lab = self.lab_for_path(self._rootpath / str(report.fspath))  # fspath is relative to the rootdir
             if lab is not None:
-                self.results[lab.id].notes.append(
-                    f"The grader for {lab.id} could not be loaded ({report.nodeid}); its checks were not run. "
-                    "This is a problem with the grader, not your work."
-                )
-                self.results[lab.id].checks.append(
-                    CheckResult(
-                        id=f"{lab.id}.grader_loaded",
-                        name="Grader suite loads",
-                        max_score=lab.points,
-                        status=Status.ERROR,
-                        feedback="The grader suite for this lab failed to load; tell your instructor.",
-                        detail=str(report.longrepr),
-                    )
-                )
+                self.results[lab.id].notes.append(outcomes.grader_not_loaded_note(lab.id, report.nodeid))
+                check = CheckResult(id=f"{lab.id}.grader_loaded", name="Grader suite loads", max_score=lab.points)
+                outcomes.record(check, outcomes.grader_not_loaded(str(report.longrepr)))
+                self.results[lab.id].checks.append(check)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -103,17 +97,12 @@ class GradingPlugin:
             if getattr(item, "callspec", None) is not None:
                 check_id += f"[{item.callspec.id}]"  # type: ignore[attr-defined]
             self._lab_of[item.nodeid] = lab
-            if isinstance(spec, CheckSpec):
+            if isinstance(spec, CheckSpec):  # not run until its outcome is recorded
                 result = CheckResult(id=check_id, name=spec.name, max_score=spec.points)
                 self._specs[item.nodeid] = spec
             else:  # recorded as an error and otherwise ignored: the grader needs fixing
-                result = CheckResult(
-                    id=check_id,
-                    name=item.name,
-                    max_score=0.0,
-                    status=Status.ERROR,
-                    feedback="Grader misconfiguration: this test has no @check declaration.",
-                )
+                result = CheckResult(id=check_id, name=item.name, max_score=0.0)
+                outcomes.record(result, outcomes.undeclared_check())
             self._by_nodeid[item.nodeid] = result
             self.results[lab.id].checks.append(result)
 
@@ -166,24 +155,10 @@ class GradingPlugin:
             if isinstance(checklist, Checklist) and checklist.used:
                 decided = outcomes.from_checklist(checklist)
             else:
-                decided = outcomes.Outcome(Status.PASSED, 1.0, "")
-        self._apply(result, decided, spec, lab)
-
-    def _apply(self, result: CheckResult, decided: outcomes.Outcome, spec: CheckSpec, lab: Lab) -> None:
-        root = str(self.submission_root)
-        feedback = outcomes.scrub(decided.feedback, root)
-        if decided.status is not Status.PASSED and spec.section:
-            feedback = feedback.rstrip()
-            if feedback and feedback[-1] not in ".!?)":
-                feedback += "."
-            feedback = (feedback + " " if feedback else "") + f'See {lab.student_notebook}, section "{spec.section}".'
-        result.status = decided.status
-        result.score = decided.fraction * result.max_score
-        result.__post_init__()
-        result.feedback = feedback
-        result.location = outcomes.scrub(decided.location, root) if decided.location else None
-        result.detail = decided.detail
-        result.missing_tool = decided.missing_tool
+                decided = outcomes.PASSED
+        outcomes.record(
+            result, outcomes.finish(decided, str(self.submission_root), lab.student_notebook, spec.section)
+        )
 
     # -- fixtures --------------------------------------------------------------------------------
     @pytest.fixture(scope="session")

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from graders.engine.labs import Lab
 from graders.engine.model import LabResult
 from graders.engine.mutants import Edit, MutantError, grade_change, parse_changes, read_entries
+
+if TYPE_CHECKING:
+    from graders.engine.cache import GradeCache
 
 FILE_NAME = "variants.yaml"
 FOLDER = "variants"
@@ -91,11 +94,15 @@ def judge(variant: Variant, result: LabResult) -> VariantOutcome:
     return VariantOutcome(variant, full, result.score, result.max_score, lost, message)
 
 
-def grade_variant(variant: Variant, reference: Path, lab: Lab, python: str | None = None) -> LabResult:
-    """Apply the variant to a temporary copy of ``reference`` and grade its lab (through the test cache)."""
-    return grade_change(variant, reference, lab, python)
+def grade_variant(
+    variant: Variant, reference: Path, lab: Lab, python: str | None = None, cache: GradeCache | None = None
+) -> LabResult:
+    """Apply the variant to a temporary copy of ``reference`` and grade its lab (through ``cache`` if given)."""
+    return grade_change(variant, reference, lab, python, cache)
 
 
-def run_variant(variant: Variant, reference: Path, lab: Lab, python: str | None = None) -> VariantOutcome:
+def run_variant(
+    variant: Variant, reference: Path, lab: Lab, python: str | None = None, cache: GradeCache | None = None
+) -> VariantOutcome:
     """Grade the variant and judge whether it kept full marks."""
-    return judge(variant, grade_variant(variant, reference, lab, python))
+    return judge(variant, grade_variant(variant, reference, lab, python, cache))

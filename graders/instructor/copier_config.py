@@ -8,33 +8,18 @@ computed ``cookiecutter`` mapping, so every template file says ``{{ cookiecutter
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
 
+from graders.instructor.hooks import load_hook as load_hook  # where callers have always found it
 from graders.instructor.kit_files import STUDENT_OWNED
 
 PAYLOAD_DIR = "{{cookiecutter.__repo_name}}"
 REPO_NAME = "copilot-capstone-{{ cookiecutter.github_username }}"
 MIN_COPIER_VERSION = "9.5.0"  # _copier_operation, which the tasks pass to the post-generation hook
 TEMPLATE_SUFFIX = ".jinja"
-
-
-def load_hook(hooks_dir: Path, name: str) -> ModuleType:
-    """Import ``hooks/<name>.py`` (hooks are scripts, not a package)."""
-    path = hooks_dir / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"capstone_hooks_{name}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
 
 
 def _dump(data: Any) -> str:

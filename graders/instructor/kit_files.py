@@ -17,6 +17,7 @@ import jinja2
 
 from graders.engine.labs import Lab
 from graders.instructor import classroom
+from graders.instructor.hooks import load_hook
 from graders.instructor.release import kit_repository, release_tag
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -54,8 +55,6 @@ def _environment() -> jinja2.Environment:
 
 
 def student_readme(labs: list[Lab]) -> str:
-    from graders.instructor.copier_config import load_hook  # copier_config imports this module
-
     return (
         _environment()
         .get_template("student_readme.md.j2")

@@ -5,27 +5,47 @@ freshly rendered starter fails at least one of the lab's ``assignment=True`` che
 in the lab's ``mutants.yaml`` is caught and every variant in its ``variants.yaml`` (a correct answer
 in another form) gets full marks; and the starter scores under 15% overall. Labs whose
 grader does not exist yet are listed as such (they fail only with ``require_all``).
+
+Each lab's requirement map (``graders/labNN/requirements.yaml``, see ``graders.engine.requirements``)
+must cover the lab: every requirement has a check and a mutant, every check and mutant belongs to a
+requirement, each mutant loses points on a check of its own requirement and a security or data-loss
+mistake costs at least 5 of 100 points. A lab without a map fails ("no requirement map").
+
+Mutants and variants are graded side by side by a pool of ``jobs`` worker processes, each importing
+the grading stack once and grading many changes in-process; through a ``GradeCache`` every result
+whose inputs did not change (see ``graders.engine.cache``) is read instead of graded again.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from graders.engine import mutants, variants
+from graders.engine import requirements as reqs
+from graders.engine.cache import GradeCache, cached_grade
 from graders.engine.labs import Lab, load_catalog, select
 from graders.engine.model import LabResult, Status
-from graders.engine.session import grade_labs
 from graders.instructor import build as build_mod
 from graders.instructor import render
 
 STARTER_LIMIT = 0.15
+# What each pool worker imports before its first change (the grading stack every lab uses).
+WARM_MODULES = ("pytest", "graders.engine.plugin", "graders.engine.session")
+Progress = Callable[[str], None]
+
+
+def silent(_line: str) -> None:
+    """The default progress sink: verify's callers that want no progress lines."""
 
 
 @dataclass
@@ -33,6 +53,9 @@ class MutantVerdict:
     id: str
     caught: bool
     message: str = ""
+    requirement: str | None = None
+    points_lost: dict[str, float] = field(default_factory=dict)  # per check (base id), against the reference
+    graded: bool = False  # False when the mutant could not be applied
 
 
 @dataclass
@@ -57,6 +80,7 @@ class LabVerdict:
     mutants: list[MutantVerdict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     variants: list[VariantVerdict] = field(default_factory=list)
+    requirements: str = ""  # the coverage line: "requirements: 23/23 with a check and a mutant"
 
     @property
     def ok(self) -> bool:
@@ -72,8 +96,18 @@ class LabVerdict:
             "max_score": self.max_score,
             "assignment_checks": self.assignment_checks,
             "assignment_failed_by_starter": self.assignment_failed_by_starter,
-            "mutants": [{"id": m.id, "caught": m.caught, "message": m.message} for m in self.mutants],
+            "mutants": [
+                {
+                    "id": m.id,
+                    "caught": m.caught,
+                    "message": m.message,
+                    "requirement": m.requirement,
+                    "points_lost": m.points_lost,
+                }
+                for m in self.mutants
+            ],
             "variants": [dataclasses.asdict(v) for v in self.variants],
+            "requirements": self.requirements,
             "problems": self.problems,
             "ok": self.ok,
         }
@@ -149,27 +183,67 @@ def _base_id(check_id: str) -> str:
     return check_id.split("[", 1)[0]
 
 
-def _run_mutant(mutant: mutants.Mutant, reference: Path, lab: Lab, baseline: float) -> MutantVerdict:
-    try:
-        outcome = mutants.run_mutant(mutant, reference, lab, baseline)
-    except mutants.MutantError as exc:
-        return MutantVerdict(mutant.id, False, str(exc))
-    return MutantVerdict(mutant.id, outcome.caught, outcome.message)
+def _mutant_verdict(mutant: mutants.Mutant, result: LabResult, baseline: LabResult) -> MutantVerdict:
+    outcome = mutants.judge(mutant, result, baseline.score)
+    lost = reqs.points_lost(result, baseline)
+    return MutantVerdict(mutant.id, outcome.caught, outcome.message, mutant.requirement, lost, graded=True)
 
 
-def _run_variant(variant: variants.Variant, reference: Path, lab: Lab) -> VariantVerdict:
-    try:
-        outcome = variants.run_variant(variant, reference, lab)
-    except mutants.MutantError as exc:
-        return VariantVerdict(variant.id, False, message=str(exc))
+def _variant_verdict(variant: variants.Variant, result: LabResult) -> VariantVerdict:
+    outcome = variants.judge(variant, result)
     return VariantVerdict(variant.id, outcome.full_marks, outcome.score, outcome.max_score, outcome.message)
 
 
-def _run_change(change: mutants.Mutant | variants.Variant, reference: Path, lab: Lab, baseline: float) -> Any:
+def _run_mutant(
+    mutant: mutants.Mutant, reference: Path, lab: Lab, baseline: LabResult, cache: GradeCache | None
+) -> MutantVerdict:
+    try:
+        result = mutants.grade_change(mutant, reference, lab, cache=cache)
+    except mutants.MutantError as exc:
+        return MutantVerdict(mutant.id, False, str(exc), mutant.requirement)
+    return _mutant_verdict(mutant, result, baseline)
+
+
+def _run_variant(variant: variants.Variant, reference: Path, lab: Lab, cache: GradeCache | None) -> VariantVerdict:
+    try:
+        result = mutants.grade_change(variant, reference, lab, cache=cache)
+    except mutants.MutantError as exc:
+        return VariantVerdict(variant.id, False, message=str(exc))
+    return _variant_verdict(variant, result)
+
+
+def _cached_verdict(
+    change: mutants.Mutant | variants.Variant, reference: Path, lab: Lab, baseline: LabResult, cache: GradeCache
+) -> Any:
+    """The verdict from the cache alone, or None when the change must be graded (or no longer applies)."""
+    try:
+        result = mutants.cached_change(change, reference, lab, cache)
+    except (mutants.MutantError, OSError):
+        return None
+    if result is None:
+        return None
+    if isinstance(change, variants.Variant):
+        return _variant_verdict(change, result)
+    return _mutant_verdict(change, result, baseline)
+
+
+def _run_change(
+    change: mutants.Mutant | variants.Variant,
+    reference: Path,
+    lab: Lab,
+    baseline: LabResult,
+    cache: GradeCache | None = None,
+) -> Any:
     """One unit of work for the pool: a mutant's verdict or a variant's."""
     if isinstance(change, variants.Variant):
-        return _run_variant(change, reference, lab)
-    return _run_mutant(change, reference, lab, baseline)
+        return _run_variant(change, reference, lab, cache)
+    return _run_mutant(change, reference, lab, baseline, cache)
+
+
+def _warm_worker() -> None:
+    """Import the grading stack once per pool worker; the labs' own imports stay warm after a first grade."""
+    for name in WARM_MODULES:
+        importlib.import_module(name)
 
 
 def _judge_lab(verdict: LabVerdict, reference: LabResult, starter: LabResult) -> None:
@@ -200,8 +274,14 @@ def verify(
     require_all: bool = False,
     run_mutants: bool = True,
     run_variants: bool = True,
+    cache: GradeCache | None = None,
+    progress: Progress = silent,
 ) -> Verification:
-    """Run every verification and collect the verdicts (never raises for a failed expectation)."""
+    """Run every verification and collect the verdicts (never raises for a failed expectation).
+
+    ``cache`` answers for every tree graded before with the same inputs; ``progress`` receives one
+    line per step (the reference and starter, then each mutant and variant as it finishes).
+    """
     labs = select(load_catalog(kit_root / "labs"), lab_ids)
     verdicts = {lab.id: LabVerdict(lab.id, lab.title, lab.grader_dir() is not None) for lab in labs}
     result = Verification(list(verdicts.values()))
@@ -215,12 +295,16 @@ def verify(
         result.problems.append(f"the template does not build: {exc}")
         return result
     reference_root = kit_root / "reference_solution"
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="capstone-verify-") as tmp, render.staged_source(kit_root, built) as src:
         starter_root = render.render_copier(src, Path(tmp) / "starter", {})  # as a student gets it, git included
+        render.record_source(starter_root, kit_root)  # as `capstone new` leaves it: the same tree every run
         if not graded:
             return result
-        reference_report = grade_labs(reference_root, graded, jobs=jobs, cacheable=True)
-        starter_report = grade_labs(starter_root, graded, jobs=jobs, cacheable=True)
+        progress(f"grading the reference and a fresh starter: {', '.join(lab.id for lab in graded)}")
+        reference_report = cached_grade(cache, reference_root, graded, jobs=jobs)
+        starter_report = cached_grade(cache, starter_root, graded, jobs=jobs)
+    progress(f"reference and starter graded ({time.monotonic() - started:.1f} s)")
     for lab in graded:
         verdict = verdicts[lab.id]
         verdict.assignment_checks = assignment_checks(lab)
@@ -232,9 +316,48 @@ def verify(
             f"the starter scores {result.starter_score:g} of {result.max_score:g} "
             f"({100 * result.starter_score / result.max_score:.0f}%), not under {STARTER_LIMIT:.0%}"
         )
+    maps = {lab.id: _check_requirement_map(lab, verdicts[lab.id], reference_report.lab(lab.id)) for lab in graded}
     if run_mutants or run_variants:
-        _verify_changes(graded, verdicts, reference_root, reference_report, jobs, run_mutants, run_variants)
+        _verify_changes(
+            graded, verdicts, reference_root, reference_report, jobs, run_mutants, run_variants, cache, progress
+        )
+    if run_mutants:
+        for lab in graded:
+            _check_graded_mutants(verdicts[lab.id], maps[lab.id], reference_report.lab(lab.id).max_score)
     return result
+
+
+def _mutant_refs(lab: Lab) -> list[reqs.MutantRef]:
+    try:
+        return [reqs.MutantRef(m.id, m.requirement) for m in mutants.load_mutants(lab)]
+    except mutants.MutantError:
+        return []  # reported by _load_changes
+
+
+def _check_requirement_map(lab: Lab, verdict: LabVerdict, reference: LabResult) -> dict[str, reqs.Requirement]:
+    """Rules 1, 2 and 5 of the lab's requirement map, and its coverage line; the map by requirement id."""
+    checks = [c.id for c in reference.checks]
+    refs = _mutant_refs(lab)
+    try:
+        loaded = reqs.load_requirements(lab)
+    except reqs.RequirementError as exc:
+        verdict.requirements = "requirements: invalid map"
+        verdict.problems.append(str(exc))
+        return {}
+    verdict.requirements = reqs.summary(loaded, checks, refs)
+    if loaded is None:
+        verdict.problems.append(f"no requirement map (graders/{lab.id}/{reqs.FILE_NAME})")
+        return {}
+    verdict.problems.extend(reqs.static_problems(loaded, checks, refs))
+    return {r.id: r for r in loaded}
+
+
+def _check_graded_mutants(verdict: LabVerdict, by_id: dict[str, reqs.Requirement], max_score: float) -> None:
+    """Rules 3 and 4 over the lab's graded mutants."""
+    for mutant in verdict.mutants:
+        if mutant.graded:
+            ref = reqs.MutantRef(mutant.id, mutant.requirement)
+            verdict.problems.extend(reqs.graded_problems(ref, by_id, mutant.points_lost, max_score))
 
 
 def _load_changes(lab: Lab, verdict: LabVerdict, run_mutants: bool, run_variants: bool) -> list[Any]:
@@ -248,6 +371,55 @@ def _load_changes(lab: Lab, verdict: LabVerdict, run_mutants: bool, run_variants
     return found
 
 
+def _grade_all(
+    work: list[tuple[Any, Lab, LabResult]],
+    reference_root: Path,
+    jobs: int,
+    cache: GradeCache | None,
+    progress: Progress,
+) -> list[Any]:
+    """Every change's verdict, in the order of ``work``; side by side in ``jobs`` warm workers."""
+    outcomes: list[Any] = [None] * len(work)
+    started = time.monotonic()
+
+    def report(index: int) -> None:
+        done = sum(o is not None for o in outcomes)
+        change, lab, _ = work[index]
+        outcome = outcomes[index]
+        ok = outcome.caught if isinstance(outcome, MutantVerdict) else outcome.full_marks
+        word = ("caught" if ok else "NOT CAUGHT") if isinstance(outcome, MutantVerdict) else (
+            "full marks" if ok else "NOT AT FULL MARKS"
+        )
+        width = len(str(len(work)))
+        progress(
+            f"[{done:>{width}}/{len(work)}] {lab.id} {change.kind} {change.id}: {word} "
+            f"({time.monotonic() - started:.0f} s)"
+        )
+
+    if cache is not None:  # answered here, so a run with nothing to grade starts no worker
+        for i, (change, lab, baseline) in enumerate(work):
+            outcomes[i] = _cached_verdict(change, reference_root, lab, baseline, cache)
+            if outcomes[i] is not None:
+                report(i)
+    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    if jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(todo)), mp_context=get_context("spawn"), initializer=_warm_worker
+        ) as pool:
+            futures: dict[Future[Any], int] = {
+                pool.submit(_run_change, work[i][0], reference_root, work[i][1], work[i][2], cache): i for i in todo
+            }
+            for future in as_completed(futures):
+                outcomes[futures[future]] = future.result()
+                report(futures[future])
+    else:
+        for i in todo:
+            change, lab, baseline = work[i]
+            outcomes[i] = _run_change(change, reference_root, lab, baseline, cache)
+            report(i)
+    return outcomes
+
+
 def _verify_changes(
     labs: list[Lab],
     verdicts: dict[str, LabVerdict],
@@ -256,19 +428,15 @@ def _verify_changes(
     jobs: int,
     run_mutants: bool = True,
     run_variants: bool = True,
+    cache: GradeCache | None = None,
+    progress: Progress = silent,
 ) -> None:
     """Grade every mutant (caught?) and every variant (full marks?) of the labs, in one pool."""
-    work: list[tuple[Any, Lab, float]] = []
-    for lab in labs:
+    work: list[tuple[Any, Lab, LabResult]] = []
+    for lab in sorted(labs, key=lambda lab: -lab.grading_cost):  # the costliest labs start first
         changes = _load_changes(lab, verdicts[lab.id], run_mutants, run_variants)
-        work.extend((change, lab, report.lab(lab.id).score) for change in changes)
-    if jobs > 1 and len(work) > 1:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            outcomes = list(
-                pool.map(_run_change, *zip(*[(c, reference_root, lab, b) for c, lab, b in work], strict=True))
-            )
-    else:
-        outcomes = [_run_change(c, reference_root, lab, b) for c, lab, b in work]
+        work.extend((change, lab, report.lab(lab.id)) for change in changes)
+    outcomes = _grade_all(work, reference_root, jobs, cache, progress)
     for (_, lab, _), outcome in zip(work, outcomes, strict=True):
         verdict = verdicts[lab.id]
         if isinstance(outcome, VariantVerdict):
@@ -319,6 +487,9 @@ def render_table(result: Verification) -> str:
     full, total = result.variants_at_full_marks
     if total:
         lines.append(f"  variants: {full}/{total} at full marks")
+    coverage = [f"  {lab.id} {lab.requirements}" for lab in result.labs if lab.requirements]
+    if coverage:
+        lines += ["", *coverage]
     problems = [f"  {p}" for p in result.problems] + [f"  {lab.id}: {p}" for lab in result.labs for p in lab.problems]
     if problems:
         lines += ["", "Problems:", *problems]

@@ -37,3 +37,23 @@ def get(record: Any, dotted: str) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+def pinning_problem(record: Any) -> str | None:
+    """Why ``model.uri`` does not pin the released version by number, or None when it does.
+
+    An alias (``models:/name@champion``) or the ``latest`` shorthand moves on at the next promotion, so
+    the record would name a different model the day after; ``models:/<name>/<version>`` never does.
+    """
+    name, version, uri = get(record, "model.name"), get(record, "model.version"), get(record, "model.uri")
+    if not isinstance(uri, str):
+        return None  # the schema check reports a missing URI
+    from urllib.parse import unquote
+
+    expected = f"models:/{name}/{version}"
+    if unquote(uri.strip()).rstrip("/") == expected:
+        return None
+    return (
+        f"model.uri is {uri!r}: pin the released version by number ({expected!r}); an alias or 'latest' "
+        "moves on at the next promotion, so the record would no longer say which model was released"
+    )

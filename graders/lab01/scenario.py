@@ -9,25 +9,32 @@ repository, against temporary SQLite stores that only the grader knows:
 2. the normal candidate against another fresh store (alongside 1): registered, tagged, promoted;
 3. ``--weak`` again against store 2, with every acceptance minimum lowered to 0 in its copy of
    ``params.yaml``: only the *comparison* with the champion can keep the alias where it is;
-5. (alongside 3) ``--weak --line <one line>`` against store 1, with the same lowered minimums, after
+5. (after 1, alongside 2 and 3) ``--weak --line <one line>`` against store 1, with the same lowered minimums, after
    the grader pointed the alias at run 1's version: the same seed and data train the same model, so
    the candidate *ties* the champion and must not take the alias; its version must be tagged with
    that one line only;
+6. (after 5) ``--weak`` against a third, empty store, with every minimum 0 but one criterion other
+   than the first, which run 1's model falls short of: the criteria apply all together, so only that
+   one can stop it, and it must;
 4. then the release script against store 2, in a copy committed to a throwaway git repository: its
    record must cite that commit and the champion, not the newer version run 3 registered.
 
-Runs 1 and 2, and 3 and 5, are independent, so each pair runs in parallel (runs 1, 3 and 5 share one
-scratch copy, 2 and 4 another): the MLflow part of the lab grades in about the time of three runs
-instead of five on a machine with two free cores. The four runs fork from one warm interpreter
+The runs go as soon as what they need is there: run 1, then runs 5 and 6 (in one scratch copy) alongside
+run 2, run 3 (once runs 1 and 2 have ended) and the release (in the other copy, committed while run 3
+runs), so on a machine with two free cores the MLflow part of the lab grades in about the time of
+runs 2, 3 and the release. The runs fork from one warm interpreter
 (:class:`graders.sdk.warm.WarmPython`) that imported torch, MLflow and matplotlib once, while the
-scratch copies were made; it falls back to cold processes whenever it cannot stand in for one.
+scratch copies and an empty, migrated tracking store were made (the stores start as copies of it when
+the student's MLflow is the grader's: the schema migrations cost seconds per store); it falls back to
+cold processes whenever it cannot stand in for one.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +42,7 @@ from typing import Any
 import yaml
 
 from graders.lab01 import contract, store
-from graders.sdk import ProcessResult, Submission, find_tool, run_tool, safe_yaml
+from graders.sdk import ProcessResult, Submission, find_tool, process, run_tool, safe_yaml
 from graders.sdk.process import StudentProgramTimeout
 from graders.sdk.submission import IGNORED_DIRS, SubmissionFileError
 from graders.sdk.warm import WarmPython
@@ -108,6 +115,10 @@ class Scenario:
     store_tie: store.Snapshot | None = None  # store 1 after run 5 (alias set by the grader to run 1's version)
     store_candidate: store.Snapshot | None = None  # store 2 after run 2
     store_worse: store.Snapshot | None = None  # store 2 after run 3
+    one_criterion: Run | None = None  # run 6 (None when it could not be played: one_criterion_skipped says why)
+    one_criterion_minimums: dict[str, float] = field(default_factory=dict)  # params.yaml acceptance for run 6
+    one_criterion_skipped: str | None = None
+    store_one_criterion: store.Snapshot | None = None  # store 3 after run 6
     lowered: list[str] = field(default_factory=list)  # acceptance metrics lowered to 0 for run 3
     release_records: dict[str, Any] = field(default_factory=dict)  # file name -> parsed JSON (or an error str)
     release_commit: str | None = None  # HEAD of the scratch repository the release ran in
@@ -152,8 +163,8 @@ def _store_uri(folder: Path) -> str:
     return f"sqlite:///{folder / 'mlflow.db'}"
 
 
-def _lower_acceptance(workdir: Path) -> list[str]:
-    """Set every acceptance minimum in the copy's params.yaml to 0; the metric names lowered."""
+def _lower_acceptance(workdir: Path, minimums: dict[str, float] | None = None) -> list[str]:
+    """Set the acceptance minimums in the copy's params.yaml (every one to 0 by default); the metric names."""
     path = workdir / contract.PARAMS
     try:
         data = safe_yaml.load(path.read_text(encoding="utf-8"), contract.PARAMS)
@@ -163,7 +174,7 @@ def _lower_acceptance(workdir: Path) -> list[str]:
     if not isinstance(acceptance, dict):
         return []
     for metric in acceptance:
-        acceptance[metric] = 0.0
+        acceptance[metric] = (minimums or {}).get(str(metric), 0.0)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return sorted(str(m) for m in acceptance)
 
@@ -229,47 +240,33 @@ def _read_records(folder: Path) -> dict[str, Any]:
     return records
 
 
-# Reuse between gradings in one process (the kit's tests and `capstone verify` grade many variants of
-# the reference): off unless this variable is set, because it assumes the student's programs never
-# read the files below (true of the reference; a student's program could read anything).
-REUSE_ENV = "CAPSTONE_LAB01_REUSE_SCENARIO"
-NOT_PROGRAM_INPUTS = (
-    "docs/lifecycle.md",
-    "docs/iso9001-audit-checklist.md",
-    "docs/versioning-strategy.md",
-    "docs/mlops-tooling-comparison.md",
-    contract.SCORECARD,
-    contract.SCORECARD_MD,
-    contract.DVC_PIPELINE,
-    f"{contract.RELEASES_DIR}/",
-)
-_reused: dict[str, Scenario] = {}
+def _mlflow_version(python: str) -> str | None:
+    """The MLflow version ``python`` has installed (read from its metadata, nothing imported), or None."""
+    code = "import importlib.metadata as m; print(m.version('mlflow'))"
+    try:
+        result = process.run([python, "-c", code], cwd=Path(python).parent, timeout=30, env={})
+    except Exception:  # a broken interpreter: the runs report it
+        return None
+    return result.stdout.strip() if result.ok else None
 
 
-def _inputs_key(submission: Submission, python: str) -> str:
-    """A hash of everything the programs could read, except NOT_PROGRAM_INPUTS."""
-    import hashlib
+def _empty_store(python: str, folder: Path) -> Path | None:
+    """A migrated empty store when the student's MLflow is the grader's (same schema); else None."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    digest = hashlib.sha256(python.encode())
-    for rel in submission.walk():
-        top = rel.split("/", 1)[0]
-        if rel in NOT_PROGRAM_INPUTS or rel.startswith(NOT_PROGRAM_INPUTS[-1]) or top == "var":
-            continue
-        digest.update(rel.encode() + b"\0" + submission.read_bytes(rel, max_bytes=100_000_000) + b"\0")
-    return digest.hexdigest()
+    try:
+        ours = version("mlflow")
+    except PackageNotFoundError:
+        return None
+    if _mlflow_version(python) != ours:
+        store.warm_up()  # the snapshots still need the grader's MLflow imported
+        return None
+    return store.make_empty(folder)
 
 
 def play(submission: Submission, python: str, workdir: Path, registry: contract.Registry) -> Scenario:
-    """Run the four steps (two at a time) and take the snapshots the checks read."""
-    import os
-
-    key = _inputs_key(submission, python) if os.environ.get(REUSE_ENV) else None
-    if key is not None and key in _reused:
-        return _reused[key]
-    scenario = _play(submission, python, workdir, registry)
-    if key is not None:
-        _reused[key] = scenario
-    return scenario
+    """Run the five programs (runs 1 and 5 alongside 2, 3 and the release) and take the snapshots the checks read."""
+    return _play(submission, python, workdir, registry)
 
 
 def _play(submission: Submission, python: str, workdir: Path, registry: contract.Registry) -> Scenario:
@@ -285,58 +282,114 @@ def _play(submission: Submission, python: str, workdir: Path, registry: contract
     started, cpu_before = time.perf_counter(), _children_cpu()
     server_env = {k: v for k, v in _env(workdir, "").items() if k not in ("PYTHONPATH", "MLFLOW_TRACKING_URI")}
     with WarmPython(python, PRELOAD, server_env) as warm, ThreadPoolExecutor(max_workers=3) as pool:
-        # Two copies (made while the warm interpreter imports): runs 2 and 4 share "main"; runs 1 and 3
-        # (which follow each other) share "weak".
+        # While the warm interpreter imports: the empty store (grader side) and two copies, "weak" for
+        # runs 1, 3 and 5 (3 and 5 with lowered minimums), "main" for run 2 and the release.
+        empty = pool.submit(_empty_store, python, workdir / "store-empty")
         copies = {name: submission.copy_to(workdir / name, ignore=COPY_IGNORE) for name in ("weak", "main")}
         release_dir = copies["main"] / contract.RELEASES_DIR
         if release_dir.is_dir():
             shutil.rmtree(release_dir)  # the record the grader asks for is then the only one
-        weak_uri, main_uri = _store_uri(workdir / "store-weak"), _store_uri(workdir / "store-main")
-        snap = (registry.experiment, registry.model_name, registry.alias)
         scenario.timings["copies"] = time.perf_counter() - started
+        empty_db = empty.result()
+        for name in ("weak", "main"):
+            store.start_from(empty_db, workdir / f"store-{name}")
+        weak_uri, main_uri = _store_uri(workdir / "store-weak"), _store_uri(workdir / "store-main")
+        scenario.timings["empty stores"] = time.perf_counter() - started - scenario.timings["copies"]
 
-        warm_up: Future[None] = pool.submit(store.warm_up)
-        first = pool.submit(_execute, warm, scenario.weak_first, train, ["--weak"], copies["weak"], weak_uri)
-        second = pool.submit(_execute, warm, scenario.candidate, train, [], copies["main"], main_uri)
-        first.result()
-        second.result()
-        scenario.timings["runs 1 and 2"] = time.perf_counter() - started - scenario.timings["copies"]
-        mark = time.perf_counter()
-        warm_up.result()
-        scenario.store_weak = store.take(weak_uri, *snap)
-        scenario.store_candidate = store.take(main_uri, *snap)
-        scenario.timings["snapshots 1 and 2"] = time.perf_counter() - mark
-
-        mark = time.perf_counter()
-        scenario.lowered = _lower_acceptance(copies["weak"])
-        third = pool.submit(_execute, warm, scenario.worse, train, ["--weak"], copies["weak"], main_uri)
-        scenario.tie_line = _tie_line(submission)
-        scenario.tie_skipped = _prepare_tie(scenario, weak_uri, scenario.tie_line)
-        fifth: Future[Run] | None = None
-        if scenario.tie_skipped is None:
-            tie_args = ["--weak", "--line", scenario.tie_line]
-            scenario.tie = Run("tie", f"{shown} {' '.join(tie_args)}")
-            fifth = pool.submit(_execute, warm, scenario.tie, train, tie_args, copies["weak"], weak_uri)
-        # Runs 3 and 5 work in the other copy, so the release's commit is made while they run.
-        scenario.release_commit, scenario.release_skipped = _commit_all(copies["main"])
-        scenario.timings["release commit"] = time.perf_counter() - mark
-        third.result()  # the release runs after run 3 registered a newer version that is not the champion
-        scenario.timings["runs 3 and 5"] = time.perf_counter() - mark
-        if scenario.release_commit:
+        lowered = threading.Event()
+        weak_side = pool.submit(_weak_side, scenario, warm, submission, copies["weak"], weak_uri, lowered, empty_db)
+        _execute(warm, scenario.candidate, train, [], copies["main"], main_uri)
+        scenario.store_candidate = _snapshot(scenario, main_uri)
+        commit = pool.submit(_commit_all, copies["main"])  # the release's commit, made while run 3 runs
+        lowered.wait()  # run 1 has ended and the copy's minimums are 0
+        _execute(warm, scenario.worse, train, ["--weak"], copies["weak"], main_uri)
+        scenario.release_commit, scenario.release_skipped = commit.result()
+        if scenario.release_commit:  # after run 3 registered a newer version that is not the champion
             release_args = ["--approver", APPROVER, "--change-request", CHANGE_REQUEST]
             _execute(warm, scenario.release, release, release_args, copies["main"], main_uri)
-        if fifth is not None:
-            fifth.result()
-        scenario.timings["runs 3 to 5"] = time.perf_counter() - mark
+        scenario.store_worse = _snapshot(scenario, main_uri)
+        scenario.release_records = _read_records(copies["main"] / contract.RELEASES_DIR)
+        weak_side.result()
         scenario.timings["warm imports"] = warm.import_seconds or 0.0
         scenario.cold_runs = list(warm.cold_runs)
-    scenario.store_worse = store.take(main_uri, *snap)
-    if scenario.tie is not None:
-        scenario.store_tie = store.take(weak_uri, *snap)
-    scenario.release_records = _read_records(copies["main"] / contract.RELEASES_DIR)
     scenario.timings["total"] = time.perf_counter() - started
     scenario.timings["cpu of the programs"] = _children_cpu() - cpu_before
+    for run in (
+        scenario.weak_first,
+        scenario.candidate,
+        scenario.worse,
+        scenario.tie,
+        scenario.one_criterion,
+        scenario.release,
+    ):
+        if run is not None and run.result is not None:
+            scenario.timings[f"run {run.label}"] = run.result.duration_s
     return scenario
+
+
+def _snapshot(scenario: Scenario, uri: str) -> store.Snapshot:
+    reg = scenario.registry
+    return store.take(uri, reg.experiment, reg.model_name, reg.alias)
+
+
+def _weak_side(
+    scenario: Scenario,
+    warm: WarmPython,
+    submission: Submission,
+    copy: Path,
+    uri: str,
+    lowered: threading.Event,
+    empty_db: Path | None,
+) -> None:
+    """Run 1, then (minimums lowered) the tie run 5 against its store, then run 6; ``lowered`` lets run 3 start."""
+    train = contract.TRAIN_MODULE
+    try:
+        _execute(warm, scenario.weak_first, train, ["--weak"], copy, uri)
+        scenario.lowered = _lower_acceptance(copy)
+    finally:
+        lowered.set()
+    scenario.store_weak = _snapshot(scenario, uri)
+    scenario.tie_line = _tie_line(submission)
+    scenario.tie_skipped = _prepare_tie(scenario, uri, scenario.tie_line)
+    if scenario.tie_skipped is None:
+        tie_args = ["--weak", "--line", scenario.tie_line]
+        scenario.tie = Run("tie", f"python -m {train} {' '.join(tie_args)}")
+        _execute(warm, scenario.tie, train, tie_args, copy, uri)
+        scenario.store_tie = _snapshot(scenario, uri)
+    minimums, scenario.one_criterion_skipped = _one_criterion(scenario.registry, scenario.store_weak)
+    if minimums is not None:
+        scenario.one_criterion_minimums = minimums
+        _lower_acceptance(copy, minimums)
+        store.start_from(empty_db, copy.parent / "store-criterion")
+        criterion_uri = _store_uri(copy.parent / "store-criterion")
+        scenario.one_criterion = Run("one criterion", f"python -m {train} --weak")
+        _execute(warm, scenario.one_criterion, train, ["--weak"], copy, criterion_uri)
+        scenario.store_one_criterion = _snapshot(scenario, criterion_uri)
+
+
+def _one_criterion(
+    registry: contract.Registry, weak: store.Snapshot | None
+) -> tuple[dict[str, float] | None, str | None]:
+    """Minimums for run 6: 0 but for one criterion (not the first) that run 1's model falls short of.
+
+    Only that criterion can then stop the weak candidate on an empty registry, so an implementation
+    that applies the first criterion only, or promotes when any one passes, is found out. The minimum
+    is the student's own when run 1's value is below it, else halfway between that value and 1.
+    """
+    names = list(registry.acceptance)
+    if len(names) < 2:
+        return None, f"{contract.PARAMS} has a single acceptance criterion"
+    version = weak.versions[0] if weak is not None and not weak.error and weak.versions else None
+    run = weak.run(version.run_id) if weak is not None and version is not None else None
+    if run is None:
+        return None, "the weak run registered no version whose metrics could be read"
+    for name in reversed(names[1:]):
+        value = run.metrics.get(name)
+        if isinstance(value, (int, float)) and 0 <= value < 0.9998:
+            own = registry.acceptance[name]
+            minimum = own if value < own else round(value + (1 - value) / 2, 4)
+            return {n: (minimum if n == name else 0.0) for n in names}, None
+    return None, f"the weak run logged no value below 1 for {', '.join(names[1:])}"
 
 
 def _children_cpu() -> float:

@@ -2,11 +2,13 @@
 with the plant and production line(s) of config/plant.yaml; the champion alias moves only for a
 version that meets the acceptance criteria and beats the champion.
 
-The scenario (graders.lab01.scenario) plays four runs: ``--weak`` on a fresh store (the threshold
-guard), the candidate on another fresh store (registration and promotion), then, with every
+The scenario (graders.lab01.scenario) plays five training runs: ``--weak`` on a fresh store (the
+threshold guard), the candidate on another fresh store (registration and promotion), then, with every
 acceptance minimum lowered to 0, ``--weak`` again on the candidate's store (worse than the champion)
 and ``--weak --line <line>`` on the first store once the grader made its weak version the champion
-(equal to it: a tie does not beat the champion; the version is for that one line).
+(equal to it: a tie does not beat the champion; the version is for that one line), and ``--weak`` on
+a third fresh store with every minimum 0 but one criterion other than the first, which the weak model
+fails (the criteria apply all together).
 """
 
 from __future__ import annotations
@@ -169,22 +171,56 @@ def test_champion_meets_threshold(mlflow_scenario: Scenario) -> None:
     assignment=True,
     timeout=TIMEOUT_S,
 )
-def test_weak_run_not_promoted(mlflow_scenario: Scenario) -> None:
-    step = mlflow_scenario.weak_first
-    snap = views.readable(mlflow_scenario.store_weak, step)
-    versions = views.registered(snap, step, mlflow_scenario.registry.model_name)
+def test_weak_run_not_promoted(mlflow_scenario: Scenario, checklist: Checklist) -> None:
+    """Two cases, half the points each: the weak candidate, and one that fails a single criterion (not the first)."""
+    _weak_not_promoted(mlflow_scenario, checklist)
+    _every_criterion_applied(mlflow_scenario, checklist)
+
+
+def _weak_not_promoted(scenario: Scenario, checklist: Checklist) -> None:
+    step = scenario.weak_first
+    snap = views.readable(scenario.store_weak, step)
+    versions = views.registered(snap, step, scenario.registry.model_name)
+    problem = ""
     if snap.alias_version is not None:
         champion = snap.version(snap.alias_version)
         run = snap.run(champion.run_id) if champion else None
-        criteria = ", ".join(f"{m} >= {v:g}" for m, v in mlflow_scenario.registry.acceptance.items())
-        fail(
-            f"`{step.shown}` on an empty registry moved the alias {mlflow_scenario.registry.alias!r} to version "
+        criteria = ", ".join(f"{m} >= {v:g}" for m, v in scenario.registry.acceptance.items())
+        problem = (
+            f"`{step.shown}` on an empty registry moved the alias {scenario.registry.alias!r} to version "
             f"{snap.alias_version} ({views.metric_text(run)}), a deliberately weak model. Check the acceptance "
-            f"criteria of {contract.PARAMS} ({criteria}) before moving the alias, even when there is no champion yet",
+            f"criteria of {contract.PARAMS} ({criteria}) before moving the alias, even when there is no champion yet"
+        )
+    elif not step.ok:
+        problem = f"the weak candidate (version {versions[-1].version}) was registered, but {step.describe()}"
+    checklist.require(not problem, problem, contract.TRAIN_SCRIPT)
+
+
+def _every_criterion_applied(scenario: Scenario, checklist: Checklist) -> None:
+    step = scenario.one_criterion
+    if step is None:
+        single = scenario.one_criterion_skipped and "single acceptance criterion" in scenario.one_criterion_skipped
+        checklist.require(
+            bool(single),
+            f"the case of a candidate failing one criterion could not be played: {scenario.one_criterion_skipped}",
             contract.TRAIN_SCRIPT,
         )
-    if not step.ok:
-        fail(f"the weak candidate (version {versions[-1].version}) was registered, but {step.describe()}")
+        return
+    snap = views.readable(scenario.store_one_criterion, step)
+    problem = ""
+    if snap.alias_version is not None:
+        minimums = scenario.one_criterion_minimums
+        strict = [f"{m} >= {v:g}" for m, v in minimums.items() if v > 0]
+        champion = snap.version(snap.alias_version)
+        run = snap.run(champion.run_id) if champion else None
+        logged = ", ".join(f"{m} {run.metrics.get(m)}" for m in minimums) if run else "no metrics"
+        problem = (
+            f"with the acceptance minimums of {contract.PARAMS} set to {minimums}, `{step.shown}` on an empty "
+            f"registry moved the alias {scenario.registry.alias!r} to version {snap.alias_version} ({logged}), "
+            f"which fails {', '.join(strict)}. A candidate must meet every criterion together (all, not any, and "
+            "not only the first or the accuracy) before the alias moves"
+        )
+    checklist.require(not problem, problem, contract.TRAIN_SCRIPT)
 
 
 @check(

@@ -75,6 +75,8 @@ def test_release_script(
         "(MlflowClient.get_model_version_by_alias), not the newest one",
         where,
     )
+    pinned = release_record.pinning_problem(record)
+    checklist.require(pinned is None, f"{name}: {pinned}", where, weight=3)
     run = snap.run(champion.run_id) if champion else None
     metrics = get("evaluation.metrics") or {}
     wrong = [
@@ -156,6 +158,8 @@ def test_release_records_committed(
             f"(registry.model_name in {contract.PARAMS})",
             rel,
         )
+        pinned = release_record.pinning_problem(record)
+        checklist.require(pinned is None, f"{rel}: {pinned}", rel)
         sha = release_record.get(record, "git.commit")
         if not isinstance(sha, str) or problems:
             continue

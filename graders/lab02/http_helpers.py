@@ -14,6 +14,17 @@ from graders.sdk.copilot import CopilotService
 AUDIT_WAIT_S = 5.0
 
 
+def tiny_png() -> bytes:
+    """A 64x64 grey PNG: an upload every vision route accepts."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (128, 128, 128)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 @dataclass(frozen=True)
 class SseEvent:
     event: str

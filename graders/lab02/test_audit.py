@@ -15,17 +15,22 @@ from typing import Any
 import httpx
 
 from graders.lab02 import sections
-from graders.lab02.http_helpers import AuditReader
+from graders.lab02.http_helpers import AuditReader, tiny_png
 from graders.lab02.plant_data import PlantData
 from graders.sdk import Checklist, check, fail
 from graders.sdk.copilot import CopilotService
 
 MIDDLEWARE = "src/copilot/audit/middleware.py"
+AUDIT_API_FILE = "src/copilot/api/routes/audit.py"
 QUESTION = "What should be checked when a hydraulic leak is found?"
 CONCURRENT = 100
 # GET /healthz is answered by the kit's liveness layer before the student's middleware: probe /readyz.
 ECHO_PROBE = "/readyz"
 HOSTILE_USER = "grader-audit-hostile"
+# Users that rejected tokens claim to be: never to be recorded as the request's user.
+FORGED_USER = "grader-audit-forged-claim"
+EXPIRED_USER = "grader-audit-expired-claim"
+FORGED_SECRET = "not-the-service-secret-" * 3
 NO_RECORD = (
     "no audit record was found for {what} (X-Request-ID {cid}) a few seconds after the response; the middleware "
     "must hand one record per request to the audit writer, whatever the outcome"
@@ -86,6 +91,56 @@ def test_audit_success_record(
         MIDDLEWARE,
     )
     _route_is_the_template(copilot, audit, client, checklist)
+    _streamed_and_uploaded(copilot, audit, plant_data, client, checklist)
+
+
+def _streamed_and_uploaded(
+    copilot: CopilotService, audit: AuditReader, plant_data: PlantData, client: httpx.Client, checklist: Checklist
+) -> None:
+    """A streamed answer (query string) and a multipart upload (form field) are recorded like a JSON request."""
+    own = plant_data.plant
+    cases: list[tuple[str, str, str, Any]] = [
+        (
+            "GET /v1/rag/stream (a streamed answer; the plant in the query string)",
+            "grader-lab02-audit-stream",
+            "/v1/rag/stream",
+            lambda headers: client.get("/v1/rag/stream", params={"question": QUESTION, "plant": own}, headers=headers),
+        ),
+        (
+            "POST /v1/vision/classify (a multipart upload; the plant in a form field)",
+            "grader-lab02-audit-upload",
+            "/v1/vision/classify",
+            lambda headers: client.post(
+                "/v1/vision/classify",
+                files={"image": ("panel.png", tiny_png(), "image/png")},
+                data={"plant": own},
+                headers=headers,
+            ),
+        ),
+    ]
+    for what, cid, route, send in cases:
+        response = send(copilot.headers(request_id=cid, sub="grader-audit-ok"))
+        if response.status_code != 200:
+            checklist.require(False, f"{what} failed ({response.status_code}), so its record cannot be checked")
+            continue
+        records, error = audit.records(client, correlation_id=cid)
+        if error or len(records) != 1:
+            checklist.require(
+                False,
+                error or f"{len(records)} audit records for {what} (X-Request-ID {cid}); expected exactly one",
+                MIDDLEWARE,
+                weight=3,
+            )
+            continue
+        for name, expected in (("user_id", "grader-audit-ok"), ("plant", own), ("status", 200)):
+            ok, message = _field(records[0], name, expected, what)
+            hint = "" if ok or name != "plant" else " (take it from the audit context the route's dependency filled in)"
+            checklist.require(ok, message + hint, MIDDLEWARE)
+        checklist.require(
+            route in str(records[0].get("route", "")),
+            f"the record of {what} has route={records[0].get('route')!r}, expected {route}",
+            MIDDLEWARE,
+        )
 
 
 ROUTE_PROBE = "/v1/analyses/grader-no-such-job"
@@ -112,7 +167,7 @@ def _route_is_the_template(
     )
 
 
-@check(points=6, name="Latency is recorded in milliseconds", section=sections.AUDIT, assignment=True)
+@check(points=4, name="Latency is recorded in milliseconds", section=sections.AUDIT, assignment=True)
 def test_audit_latency_ms(copilot: CopilotService, audit: AuditReader) -> None:
     if not copilot.probes:
         fail("the grader's timing probe is not installed")
@@ -154,6 +209,20 @@ def test_audit_rejected_records(
             {"status": 403, "user_id": "grader-audit-403", "plant": own, "equipment_id": other_item.id},
         ),
         (
+            "a POST /v1/rag/query with a forged token (signed with another secret; 401)",
+            "grader-lab02-401-forged",
+            {"question": QUESTION, "plant": own},
+            copilot.headers(request_id="grader-lab02-401-forged", sub=FORGED_USER, secret=FORGED_SECRET),
+            {"status": 401, "user_id": None},
+        ),
+        (
+            "a POST /v1/rag/query with an expired token (401)",
+            "grader-lab02-401-expired",
+            {"question": QUESTION, "plant": own},
+            copilot.headers(request_id="grader-lab02-401-expired", sub=EXPIRED_USER, ttl_s=-3600),
+            {"status": 401, "user_id": None},
+        ),
+        (
             "an invalid POST /v1/rag/query (422)",
             "grader-lab02-422",
             {"question": QUESTION, "plant": own, "top_k": 0},
@@ -163,6 +232,7 @@ def test_audit_rejected_records(
     ]
     responses = {cid: client.post("/v1/rag/query", json=body, headers=headers) for _, cid, body, headers, _ in cases}
     found_any = False
+    impostors: list[str] = []
     for what, cid, _, _, expected in cases:
         records, error = audit.records(client, correlation_id=cid)
         if error:
@@ -172,10 +242,22 @@ def test_audit_rejected_records(
             continue
         found_any = True
         status = responses[cid].status_code
+        claimed = records[0].get("user_id")
+        if status == 401 and claimed in (FORGED_USER, EXPIRED_USER):
+            impostors.append(f"{what} is recorded with user_id={claimed!r}")
         for name, value in expected.items():
             if name == "status":
                 value = status  # the record must say what the client got
+            elif name == "user_id" and value is None and status != 401:
+                continue  # the service accepted a token it should not: the authentication check says so
             checklist.require(*_field(records[0], name, value, what), MIDDLEWARE)
+    if impostors:
+        # A trail that names whoever a rejected token claims to be can be made to blame anyone.
+        fail(
+            "; ".join(impostors) + ". Record the user only from a token the service verified (signature and "
+            "expiry); a rejected token's claims are the client's word, so its record has user_id null",
+            MIDDLEWARE,
+        )
     if not found_any:
         fail(
             "none of the rejected requests (401, 403, 422) has an audit record; " + checklist.problems[0][0], MIDDLEWARE
@@ -350,13 +432,17 @@ def test_audit_concurrency(copilot: CopilotService, audit: AuditReader, plant_da
             )
 
 
-@check(points=1, name="Audit API: admins only, filters and pagination", section=sections.AUDIT)
+@check(points=5, name="Audit API: admins only, filters and pagination", section=sections.AUDIT)
 def test_audit_query_api(copilot: CopilotService, checklist: Checklist) -> None:
     client = copilot.client()
-    refused = client.get("/v1/audit", headers=copilot.headers(role="plant_manager"))
-    checklist.require(
-        refused.status_code == 403, f"GET /v1/audit by a plant_manager should be 403; got {refused.status_code}"
-    )
+    opened = [
+        f"{role}: {status}"
+        for role in ("operator", "engineer", "plant_manager")
+        if (status := client.get("/v1/audit", headers=copilot.headers(role=role)).status_code) != 403
+    ]
+    if opened:
+        # The trail names every user and what they asked: reading it is the administrators' alone.
+        fail(f"GET /v1/audit must be 403 for every role but admin; got {', '.join(opened)}", AUDIT_API_FILE)
     page = client.get("/v1/audit", params={"limit": 2, "offset": 0}, headers=copilot.admin_headers())
     body = page.json() if page.status_code == 200 else {}
     checklist.require(

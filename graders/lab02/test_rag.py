@@ -86,7 +86,7 @@ def _judge_stream(label: str, result: SseResult, checklist: Checklist) -> None:
 
 
 @check(
-    points=15,
+    points=9,
     name="Server-Sent Events stream progress, tokens and a final answer",
     section=sections.STREAMING,
     assignment=True,

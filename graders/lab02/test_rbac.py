@@ -1,10 +1,9 @@
-"""Plant-level RBAC: another plant's data or equipment is a 403 that reveals nothing."""
+"""Plant-level RBAC: another plant's data or equipment is a 403 that reveals nothing, whatever the role."""
 
 from __future__ import annotations
 
-import io
-
 from graders.lab02 import sections
+from graders.lab02.http_helpers import tiny_png
 from graders.lab02.judgements import leaks
 from graders.lab02.plant_data import PlantData
 from graders.sdk import Checklist, check, fail
@@ -12,14 +11,6 @@ from graders.sdk.copilot import CopilotService
 
 QUESTION = "What should be checked when a hydraulic leak is found?"
 RBAC_FILE = "src/copilot/security/rbac.py"
-
-
-def tiny_png() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (128, 128, 128)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @check(
@@ -32,6 +23,7 @@ def test_cross_plant_forbidden(copilot: CopilotService, plant_data: PlantData, c
     client = copilot.client()
     own, other = plant_data.plant, plant_data.other_plant
     mine = copilot.headers(plants=[own], sub="grader-rbac")
+    own_admin = copilot.headers(role="admin", plants=[own], sub="grader-rbac-admin")
     both = copilot.headers(plants=[own, other], sub="grader-rbac-both")
     control = client.post("/v1/rag/query", json={"question": QUESTION, "plant": other}, headers=both)
     if control.status_code != 200:
@@ -78,15 +70,24 @@ def test_cross_plant_forbidden(copilot: CopilotService, plant_data: PlantData, c
             "POST /v1/analyses for another plant",
             lambda: client.post("/v1/analyses", json={"plant": other}, headers=mine),
         ),
+        (
+            f"POST /v1/rag/query for {other} by an admin of {own} only (the role widens what a user may do, never "
+            "the plants the token lists)",
+            lambda: client.post("/v1/rag/query", json={"question": QUESTION, "plant": other}, headers=own_admin),
+        ),
+        (
+            f"GET /v1/rag/stream for {other} by an admin of {own} only",
+            lambda: client.get("/v1/rag/stream", params={"question": QUESTION, "plant": other}, headers=own_admin),
+        ),
     ]
+    bypassed: list[str] = []
     for label, send in attempts:
         response = send()
-        checklist.require(
-            response.status_code == 403,
-            f"{label}: expected 403, got {response.status_code} {response.text[:120]}",
-            RBAC_FILE,
-            weight=2,
-        )
-        if response.status_code == 403:
-            leaked = leaks(response, plant_data)
-            checklist.require(not leaked, f"{label}: the 403 body reveals {', '.join(leaked)}", RBAC_FILE)
+        if response.status_code != 403:
+            bypassed.append(f"{label}: expected 403, got {response.status_code} {response.text[:120]}")
+            continue
+        leaked = leaks(response, plant_data)
+        checklist.require(not leaked, f"{label}: the 403 body reveals {', '.join(leaked)}", RBAC_FILE)
+    if bypassed:
+        # One way into another plant's data is a breach: no partial credit for the doors that held.
+        fail("another plant's data was reachable:\n" + "\n".join(f"- {b}" for b in bypassed), RBAC_FILE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from graders.lab02 import sections
 from graders.lab02.judgements import error_fields
 from graders.lab02.plant_data import PlantData
-from graders.sdk import Checklist, check
+from graders.sdk import Checklist, check, fail
 from graders.sdk.copilot import CopilotService
 
 QUESTION = "What should be checked when a hydraulic leak is found?"
@@ -43,7 +43,7 @@ def test_validation_errors(copilot: CopilotService, plant_data: PlantData, check
         )
 
 
-@check(points=2, name="Requests without a valid token are 401", section=sections.VALIDATION_RBAC)
+@check(points=6, name="Requests without a valid token are 401", section=sections.VALIDATION_RBAC)
 def test_authentication_required(copilot: CopilotService, plant_data: PlantData, checklist: Checklist) -> None:
     body = {"question": QUESTION, "plant": plant_data.plant}
     client = copilot.client()
@@ -53,9 +53,20 @@ def test_authentication_required(copilot: CopilotService, plant_data: PlantData,
         ("an expired token", copilot.headers(ttl_s=-3600)),
         ("a token with an unknown role", copilot.headers(role="superuser")),
     ]
+    accepted: list[str] = []
     for label, headers in cases:
         response = client.post("/v1/rag/query", json=body, headers=headers)
+        if response.status_code < 400:
+            accepted.append(f"{label} was accepted ({response.status_code})")
+            continue
         checklist.require(
             response.status_code == 401,
             f"POST /v1/rag/query with {label} should be 401; got {response.status_code} {response.text[:120]}",
+        )
+    if accepted:
+        # A token the service should not trust that opens the API is an open door, not a detail.
+        fail(
+            f"POST /v1/rag/query: {'; '.join(accepted)}. Verify the signature, the expiry and the role of every "
+            "token before the request reaches a route",
+            "src/copilot/security/tokens.py",
         )

@@ -19,11 +19,6 @@ import yaml
 from graders.sdk import safe_yaml
 from graders.sdk.submission import Submission, SubmissionFileError
 
-try:
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
-
 RESET_TAG = "!reset"
 OVERRIDE_TAG = "!override"
 
@@ -40,7 +35,7 @@ class _DuplicateKey(yaml.MarkedYAMLError):
     pass
 
 
-class ComposeLoader(_BaseLoader):
+class ComposeLoader(safe_yaml.SafeLoader):
     """Safe loader plus the Compose tags; duplicate mapping keys are an error, as in Compose."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -76,24 +71,11 @@ ComposeLoader.add_constructor(OVERRIDE_TAG, _construct_tagged)
 def parse(text: str, source: str) -> Any:
     """Parse one Compose file's text; raise SubmissionFileError naming ``source`` and the line."""
     try:
-        safe_yaml.compose(text, source)  # refuses alias bombs before anything is constructed
-        return yaml.load(text, Loader=ComposeLoader)  # ComposeLoader derives from the safe loader
-    except safe_yaml.UnsafeYamlError as exc:
-        raise SubmissionFileError(str(exc), source) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "syntax error"
-        raise SubmissionFileError(
-            f"{source}{':' + str(line) if line else ''} is not a valid Compose file ({problem}); "
-            "fix the YAML (indentation, quotes, a missing ':' or a repeated key)",
-            source,
-            line,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SubmissionFileError(f"{source} is not valid YAML: {exc}", source) from None
-    except RecursionError:
-        raise SubmissionFileError(f"{source} is nested too deeply to be read", source) from None
+        return safe_yaml.load(text, source, loader=ComposeLoader)  # alias bombs refused before construction
+    except safe_yaml.ERRORS as exc:
+        fix = "fix the YAML (indentation, quotes, a missing ':' or a repeated key)"
+        message, line = safe_yaml.explain(exc, source, what="a valid Compose file", fix=fix)
+        raise SubmissionFileError(message, source, line) from None
 
 
 def load(submission: Submission, rel: str) -> dict[str, Any]:

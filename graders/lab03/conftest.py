@@ -7,11 +7,16 @@ that needs it, with the same feedback.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
 import pytest
 
-from graders.lab03 import compose_project, dockerfile, linters
+from graders.lab03 import compose_project, dockerfile, healthcheck, linters
 from graders.lab03.compose_project import ComposeConfig
-from graders.sdk import Submission, fail
+from graders.sdk import CheckFailed, Submission, SubmissionFileError, fail
+from graders.sdk.copilot import start_copilot
 
 MAIN_DOCKERFILE = "Dockerfile"
 DOCKERFILE_NAMES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile")
@@ -40,6 +45,23 @@ def hadolint_findings(dockerfile_texts: dict[str, str]) -> list[linters.Finding]
 @pytest.fixture(scope="session")
 def checkov_findings(dockerfile_texts: dict[str, str]) -> list[linters.Finding]:
     return linters.checkov(dockerfile_texts)
+
+
+@pytest.fixture(scope="session")
+def api_port(
+    submission: Submission, student_python: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[int, str]]:
+    """Port of the student's running API for the HEALTHCHECK to call, and a note when a stand-in
+    answers instead because the API does not start."""
+    with contextlib.ExitStack() as stack:
+        workdir = tmp_path_factory.mktemp("lab03-api")
+        try:
+            service = stack.enter_context(start_copilot(submission, student_python, workdir))
+            port, note = int(urlsplit(service.base_url).port or 0), ""
+        except (CheckFailed, SubmissionFileError):
+            port = stack.enter_context(healthcheck.standin())
+            note = "your API did not start here, so a stand-in answering /healthz like it took its place"
+        yield port, note
 
 
 def _environment(submission: Submission, name: str) -> ComposeConfig:

@@ -20,8 +20,26 @@ from graders.lab03 import heredocs
 SECRET_NAME = re.compile(
     r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH)", re.IGNORECASE
 )
-# Names that carry a path or a switch, not the secret itself.
-SECRET_NAME_ALLOWED = re.compile(r"(_FILE|_PATH|_DIR|_ID|_URL_FILE)$", re.IGNORECASE)
+# Names that carry a path, a switch or a setting about the secret, not the secret itself.
+SECRET_NAME_ALLOWED = re.compile(
+    r"(_FILE|_PATH|_DIR|_ID|_URL_FILE|_MODE|_ENABLED|_TTL|_TYPE|_BACKEND|_ALGORITHM|_ISSUER|_AUDIENCE|_HEADER)$",
+    re.IGNORECASE,
+)
+# A value that is a secret whatever its name: a URL with user:password@, or a token of a known format
+# (GitHub, GitLab, AWS access key, OpenAI-style and Slack tokens, Google API keys).
+CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s/@:]+:[^\s/@]+@", re.IGNORECASE)
+TOKEN_VALUE = re.compile(
+    r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w-]{16,}|AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|"
+    r"xox[abprs]-[\w-]{10,}|AIza[\w-]{35})"
+)
+_VAR = r"\$\{?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}?"
+# Where a RUN uses a variable as a credential: the user part of a URL, an Authorization or token
+# header, a password or token option.
+SECRET_USES = (
+    re.compile(r"://[^\s/@]*" + _VAR + r"[^\s/@]*@"),
+    re.compile(r"(?i)(authorization|private-token|x-api-key|token)\s*:[^\n]*?" + _VAR),
+    re.compile(r"(?i)(--password|--token|--api-key|-p)[= ]\s*[\"']?" + _VAR),
+)
 REMOTE_SOURCE = re.compile(r"^(https?://|git@|git://|ssh://)", re.IGNORECASE)
 ROOT_USERS = ("root", "0")
 
@@ -158,17 +176,36 @@ def env_pairs(instruction: Instruction) -> list[tuple[str, str | None]]:
 
 
 def secret_assignments(dockerfile: Dockerfile) -> list[tuple[Instruction, str]]:
-    """ENV/ARG instructions that put a secret-looking value into the image or its history."""
+    """ENV/ARG instructions that put a secret into the image or its history, judged three ways: the
+    name says so (``ARG NPM_TOKEN``), the value is one (credentials in a URL, a known token format),
+    or a RUN uses the variable as one (in a URL's user part, an Authorization header, a password flag)."""
+    used_as_secret = _secret_uses(dockerfile)
     found = []
     for instruction in dockerfile.all_instructions():
         if instruction.keyword not in ("ENV", "ARG"):
             continue
         for name, value in env_pairs(instruction):
+            if _secret_value(value) or name in used_as_secret:
+                found.append((instruction, name))
+                continue
             if not SECRET_NAME.search(name) or SECRET_NAME_ALLOWED.search(name):
                 continue
             if instruction.keyword == "ARG" or (value not in (None, "") and not value.startswith("/run/secrets/")):
                 found.append((instruction, name))
     return found
+
+
+def _secret_value(value: str | None) -> bool:
+    return bool(value) and bool(CREDENTIAL_URL.search(value or "") or TOKEN_VALUE.search(value or ""))
+
+
+def _secret_uses(dockerfile: Dockerfile) -> set[str]:
+    """Names of variables a RUN passes as a credential."""
+    names: set[str] = set()
+    for run in (i for i in dockerfile.all_instructions() if i.keyword == "RUN"):
+        for pattern in SECRET_USES:
+            names.update(m.group("name") for m in pattern.finditer(run.value))
+    return names
 
 
 def remote_adds(dockerfile: Dockerfile) -> list[Instruction]:

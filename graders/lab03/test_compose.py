@@ -6,11 +6,9 @@ import pytest
 
 from graders.lab03 import compose_merge, compose_project, compose_rules, compose_schema, compose_yaml
 from graders.lab03.compose_project import ComposeConfig
+from graders.lab03.scoring import security_gate
+from graders.lab03.sections import COMPOSE, LAB, SECRETS
 from graders.sdk import Checklist, Submission, SubmissionFileError, check, skip
-
-S_COMPOSE = "Local development with docker-compose"
-S_SECRETS = "Secure handling of environment variables"
-S_LAB = "Lab: staging and production overrides"
 
 # Every compose file the lab asks for; any other docker-compose*.yml present is validated too.
 REQUIRED_FILES = (
@@ -24,7 +22,7 @@ def base_config(submission: Submission) -> ComposeConfig:
     return compose_project.build(submission, compose_project.BASE)
 
 
-@check(points=4, name="Every compose file is valid against the Compose Specification", section=S_LAB, assignment=True)
+@check(points=3, name="Every compose file is valid against the Compose Specification", section=LAB, assignment=True)
 def test_compose_schema(submission: Submission, checklist: Checklist) -> None:
     extra = [p for p in submission.glob("docker-compose*.y*ml") if p not in REQUIRED_FILES]
     try:
@@ -53,7 +51,7 @@ def test_compose_schema(submission: Submission, checklist: Checklist) -> None:
 @check(
     points=8,
     name="The base stack wires API, worker, Redis and PostgreSQL with health-gated dependencies",
-    section=S_COMPOSE,
+    section=COMPOSE,
 )
 def test_compose_stack(base_config: ComposeConfig, checklist: Checklist) -> None:
     services = base_config.services
@@ -105,7 +103,7 @@ def test_compose_stack(base_config: ComposeConfig, checklist: Checklist) -> None
     )
 
 
-@check(points=6, name="Secrets come from compose secrets files, never inline environment values", section=S_SECRETS)
+@check(points=6, name="Secrets come from compose secrets files, never inline environment values", section=SECRETS)
 def test_compose_secrets(submission: Submission, base_config: ComposeConfig, checklist: Checklist) -> None:
     inline = []
     for rel in REQUIRED_FILES:
@@ -146,3 +144,4 @@ def test_compose_secrets(submission: Submission, base_config: ComposeConfig, che
                 "/run/secrets/postgres_password) instead of POSTGRES_PASSWORD",
                 base_config.where("services", name, "environment"),
             )
+    security_gate(checklist)

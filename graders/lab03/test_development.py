@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from graders.lab03 import compose_rules as rules
 from graders.lab03.compose_project import ComposeConfig
+from graders.lab03.sections import LAB
 from graders.sdk import Checklist, check
-
-S_LAB = "Lab: staging and production overrides"
 
 
 @check(
     points=4,
     name="Local development builds from the checkout with live reload and debug logs",
-    section=S_LAB,
+    section=LAB,
     assignment=True,
 )
 def test_dev_override(dev_config: ComposeConfig, checklist: Checklist) -> None:

@@ -11,10 +11,9 @@ from typing import Any
 
 from graders.lab03 import compose_rules as rules
 from graders.lab03.compose_project import ComposeConfig
+from graders.lab03.scoring import security_gate
+from graders.lab03.sections import HARDENING, LAB
 from graders.sdk import Checklist, check
-
-S_LAB = "Lab: staging and production overrides"
-S_HARDENING = "Image hardening checklist"
 
 
 def _each(
@@ -42,7 +41,7 @@ def _each(
 
 
 @check(
-    points=5, name="Production pulls images pinned by version or digest (never latest)", section=S_LAB, assignment=True
+    points=5, name="Production pulls images pinned by version or digest (never latest)", section=LAB, assignment=True
 )
 def test_prod_pinned_images(prod_config: ComposeConfig, checklist: Checklist) -> None:
     apps = set(prod_config.app_services())
@@ -59,16 +58,17 @@ def test_prod_pinned_images(prod_config: ComposeConfig, checklist: Checklist) ->
         _each(prod_config, checklist, [name], "image", problem(name))
 
 
-@check(points=5, name="Production mounts no source code", section=S_LAB, assignment=True)
+@check(points=5, name="Production mounts no source code", section=LAB, assignment=True)
 def test_prod_no_source_mounts(prod_config: ComposeConfig, checklist: Checklist) -> None:
     def problem(service: dict[str, Any]) -> str | None:
         mounts = rules.source_mounts(service)
         return f"bind-mounts {', '.join(mounts)}; production runs the code baked into the image" if mounts else None
 
     _each(prod_config, checklist, list(prod_config.services), "volumes", problem)
+    security_gate(checklist)
 
 
-@check(points=3, name="Every production service has a restart policy", section=S_LAB, assignment=True)
+@check(points=3, name="Every production service has a restart policy", section=LAB, assignment=True)
 def test_prod_restart_policies(prod_config: ComposeConfig, checklist: Checklist) -> None:
     def problem(service: dict[str, Any]) -> str | None:
         if rules.restart_policy(service):
@@ -78,7 +78,7 @@ def test_prod_restart_policies(prod_config: ComposeConfig, checklist: Checklist)
     _each(prod_config, checklist, list(prod_config.services), "restart", problem)
 
 
-@check(points=5, name="Every production service has CPU and memory limits", section=S_LAB, assignment=True)
+@check(points=5, name="Every production service has CPU and memory limits", section=LAB, assignment=True)
 def test_prod_resource_limits(prod_config: ComposeConfig, checklist: Checklist) -> None:
     def problem(service: dict[str, Any]) -> str | None:
         memory, cpus = rules.limits(service)
@@ -91,7 +91,7 @@ def test_prod_resource_limits(prod_config: ComposeConfig, checklist: Checklist) 
 @check(
     points=5,
     name="API and worker run with a read-only root filesystem and a /tmp tmpfs",
-    section=S_HARDENING,
+    section=HARDENING,
     assignment=True,
 )
 def test_prod_read_only_root(prod_config: ComposeConfig, checklist: Checklist) -> None:
@@ -104,12 +104,13 @@ def test_prod_read_only_root(prod_config: ComposeConfig, checklist: Checklist) -
     apps = prod_config.app_services()
     _each(prod_config, checklist, apps, "read_only", read_only)
     _each(prod_config, checklist, apps, "tmpfs", tmpfs)
+    security_gate(checklist)
 
 
 @check(
-    points=4,
+    points=5,
     name="API and worker run unprivileged: non-root user, no capabilities, no new privileges",
-    section=S_HARDENING,
+    section=HARDENING,
     assignment=True,
 )
 def test_prod_least_privilege(prod_config: ComposeConfig, checklist: Checklist) -> None:
@@ -135,9 +136,10 @@ def test_prod_least_privilege(prod_config: ComposeConfig, checklist: Checklist) 
         "security_opt",
         lambda s: None if rules.no_new_privileges(s) else "lacks no-new-privileges:true",
     )
+    security_gate(checklist)
 
 
-@check(points=4, name="No debug settings in production", section=S_LAB, assignment=True)
+@check(points=4, name="No debug settings in production", section=LAB, assignment=True)
 def test_prod_no_debug(prod_config: ComposeConfig, checklist: Checklist) -> None:
     def problem(service: dict[str, Any]) -> str | None:
         found = rules.debug_settings(service)
@@ -147,7 +149,7 @@ def test_prod_no_debug(prod_config: ComposeConfig, checklist: Checklist) -> None
 
 
 @check(
-    points=5, name="PostgreSQL and Redis are not published on host ports in production", section=S_LAB, assignment=True
+    points=5, name="PostgreSQL and Redis are not published on host ports in production", section=LAB, assignment=True
 )
 def test_prod_private_datastores(prod_config: ComposeConfig, checklist: Checklist) -> None:
     def problem(service: dict[str, Any]) -> str | None:
@@ -160,8 +162,9 @@ def test_prod_private_datastores(prod_config: ComposeConfig, checklist: Checklis
         )
 
     _each(prod_config, checklist, prod_config.datastores(), "ports", problem)
+    security_gate(checklist)
 
 
-@check(points=3, name="Production logs are rotated", section=S_LAB, assignment=True)
+@check(points=3, name="Production logs are rotated", section=LAB, assignment=True)
 def test_prod_log_rotation(prod_config: ComposeConfig, checklist: Checklist) -> None:
     _each(prod_config, checklist, list(prod_config.services), "logging", rules.log_rotation_problem)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from graders.lab03 import compose_rules as rules
 from graders.lab03.compose_project import BASE_FILE, ComposeConfig
+from graders.lab03.sections import LAB
 from graders.sdk import Checklist, Submission, check
 
-S_LAB = "Lab: staging and production overrides"
 STAGING_ENV_EXAMPLE = ".env.staging.example"
 
 
@@ -15,7 +15,7 @@ def _project_name(config: ComposeConfig) -> str | None:
     return str(name) if name else None
 
 
-@check(points=6, name="Staging is its own project with its own env file", section=S_LAB, assignment=True)
+@check(points=6, name="Staging is its own project with its own env file", section=LAB, assignment=True)
 def test_staging_isolated(
     submission: Submission, staging_config: ComposeConfig, prod_config: ComposeConfig, checklist: Checklist
 ) -> None:
@@ -52,7 +52,7 @@ def test_staging_isolated(
     )
 
 
-@check(points=3, name="Staging runs with smaller resource limits than production", section=S_LAB, assignment=True)
+@check(points=3, name="Staging runs with smaller resource limits than production", section=LAB, assignment=True)
 def test_staging_smaller_limits(
     staging_config: ComposeConfig, prod_config: ComposeConfig, checklist: Checklist
 ) -> None:

@@ -19,10 +19,6 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([^\]]*)\]
 _TEMPLATE_FUNCTIONS = re.compile(r"^\s*(label_values|query_result|label_names|metrics)\s*\((.*)\)\s*$", re.DOTALL)
 
 
-_DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-_UNIT_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
 class PromQLError(ValueError):
     """The expression is not valid PromQL; the message is the parser's."""
 
@@ -111,7 +107,7 @@ def selectors(expr: str, grafana: bool = False) -> list[Selector]:
 
     def visit(node: object) -> bool:
         if isinstance(node, promql_parser.VectorSelector):
-            matchers = tuple((m.name, _op(m.op), m.value) for m in node.matchers.matchers)
+            matchers = tuple((m.name, op_symbol(m.op), m.value) for m in node.matchers.matchers)
             name = node.name or next((v for label, op, v in matchers if label == "__name__" and op == "="), None)
             found.append(Selector(name, matchers))
         return True
@@ -120,7 +116,7 @@ def selectors(expr: str, grafana: bool = False) -> list[Selector]:
     return found
 
 
-def _op(op: object) -> str:
+def op_symbol(op: object) -> str:
     return {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}.get(str(op).rsplit(".", 1)[-1], str(op))
 
 
@@ -154,9 +150,15 @@ def unfed_metrics(expr: str, records: dict[str, str], fed: set[str]) -> list[str
 
 
 def parse_duration(text: object) -> float | None:
-    """Seconds of a Prometheus duration (``5m``, ``1h30m``); None when it is not one."""
+    """Seconds of a Prometheus duration (``5m``, ``1h30m``); None when it is not one.
+
+    A bare number is refused as Prometheus' rule loader refuses ``for: 5``; zero, which promql-parser
+    refuses because a range cannot be empty, is a valid ``for: 0s``.
+    """
     value = str(text).strip()
-    parts = _DURATION_PART.findall(value)
-    if not parts or "".join(n + u for n, u in parts) != value:
+    if not value[-1:].isalpha():
         return None
-    return float(sum(int(n) * _UNIT_S[u] for n, u in parts))
+    try:
+        return float(promql_parser.parse_duration(value).total_seconds())
+    except ValueError as err:
+        return 0.0 if "greater than 0" in str(err) else None

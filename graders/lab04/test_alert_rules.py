@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-from collections.abc import Callable
+from pathlib import Path
 
+from graders.lab04 import alert_kinds, runbooks
+from graders.lab04 import alert_scenarios as scenarios
 from graders.lab04 import monitoring_files as files
-from graders.lab04 import runbooks
-from graders.lab04.conftest import SECTION_ALERTING, output_excerpt
-from graders.lab04.promql import PromQLError, Selector, parse_duration, selectors
+from graders.lab04.alert_kinds import SCENARIOS, expanded_selectors
+from graders.lab04.promql import PromQLError, Selector, parse_duration
+from graders.lab04.promtool import output_excerpt, run_promtool
 from graders.lab04.result_labels import result_labels, template_labels
+from graders.lab04.sections import SECTION_ALERTING
+from graders.lab04.service_probe import ServiceProbe
 from graders.sdk import (
     Checklist,
     GraderError,
@@ -24,44 +27,6 @@ from graders.sdk import (
 
 SEVERITIES = ("page", "warning", "info")
 MIN_FOR_S = 60.0
-
-
-def _reads(test: Callable[[str, Selector], bool]) -> Callable[[list[Selector]], bool]:
-    """A scenario predicate: does any named selector of an alert pass ``test(name, selector)``?"""
-    return lambda sels: any(s.name is not None and test(s.name, s) for s in sels)
-
-
-# The incidents the Copilot's alerts must cover, recognised by the metrics an alert reads.
-SCENARIOS: tuple[tuple[str, str, Callable[[list[Selector]], bool]], ...] = (
-    (
-        "error rate",
-        "the 5xx share of copilot_http_requests_total (a matcher on the status label)",
-        _reads(lambda name, s: name.endswith("http_requests_total") and any(m[0] == "status" for m in s.matchers)),
-    ),
-    (
-        "latency SLO burn rate",
-        "the request duration histogram (copilot_http_request_duration_seconds_bucket)",
-        _reads(lambda name, _: "duration_seconds" in name or "latency" in name),
-    ),
-    ("groundedness drop", "the RAG groundedness metric", _reads(lambda name, _: "groundedness" in name)),
-    ("model drift", "the model drift score", _reads(lambda name, _: "drift" in name)),
-    ("queue backlog", "the job queue depth", _reads(lambda name, _: "queue" in name)),
-    ("target down", "up == 0 for the Copilot's scrape job", _reads(lambda name, _: name == "up")),
-)
-
-
-def expanded_selectors(expr: str, records: dict[str, str], depth: int = 0) -> list[Selector]:
-    """Selectors of ``expr``, with recording rules replaced by the selectors of their expressions."""
-    found = selectors(expr)
-    if depth > 5:
-        return found
-    result = []
-    for sel in found:
-        if sel.name in records:
-            with contextlib.suppress(PromQLError):  # promtool's check reports the syntax error
-                result += expanded_selectors(records[sel.name], records, depth + 1)
-        result.append(sel)
-    return result
 
 
 def _require_alerts(submission: Submission, rule_set: files.RuleSet) -> None:
@@ -78,7 +43,7 @@ def _require_alerts(submission: Submission, rule_set: files.RuleSet) -> None:
         )
 
 
-@check(8, "Alert rules pass `promtool check rules`", section=SECTION_ALERTING)
+@check(6, "Alert rules pass `promtool check rules`", section=SECTION_ALERTING)
 def test_rules_promtool_check(
     submission: Submission, rule_set: files.RuleSet, promtool_check: ProcessResult | None
 ) -> None:
@@ -93,7 +58,7 @@ def test_rules_promtool_check(
 
 
 @check(
-    5,
+    4,
     "Alerts cover error rate, latency burn, groundedness, drift, queue backlog and target down",
     section=SECTION_ALERTING,
 )
@@ -113,7 +78,7 @@ def test_alert_coverage(submission: Submission, rule_set: files.RuleSet, checkli
         )
 
 
-@check(8, "Every alert has a `for:`, a severity, a summary, a description and a runbook_url", section=SECTION_ALERTING)
+@check(7, "Every alert has a `for:`, a severity, a summary, a description and a runbook_url", section=SECTION_ALERTING)
 def test_alert_metadata(submission: Submission, rule_set: files.RuleSet, checklist: Checklist) -> None:
     _require_alerts(submission, rule_set)
     for alert in rule_set.alerts:
@@ -150,7 +115,7 @@ def _lost_labels_message(alert: files.Alert, lost: list[str]) -> str:
     return (
         f"alert {alert.name}'s annotations name {', '.join('$labels.' + x for x in lost)}, but its expr's result has "
         f"no {names} label (an aggregation without `by ({names})` drops it): the notification would read "
-        f"\"at {lost[0]} \" with nothing after it, and Alertmanager, which groups and inhibits by {lost[0]}, would "
+        f'"at {lost[0]} " with nothing after it, and Alertmanager, which groups and inhibits by {lost[0]}, would '
         f"merge every {lost[0]}'s incident into one; aggregate with `sum by ({names}) (...)` (on both sides of a ratio)"
     )
 
@@ -164,7 +129,7 @@ def _labels_not_in_result(alert: files.Alert, records: dict[str, str]) -> list[s
     return [label for label in named if label not in known and label not in alert.labels]
 
 
-@check(7, "Every runbook_url resolves to an existing runbook file and heading", section=SECTION_ALERTING)
+@check(6, "Every runbook_url resolves to an existing runbook file and heading", section=SECTION_ALERTING)
 def test_runbook_urls_resolve(submission: Submission, rule_set: files.RuleSet, checklist: Checklist) -> None:
     _require_alerts(submission, rule_set)
     cache: dict[str, dict[str, runbooks.Section] | str] = {}
@@ -195,3 +160,73 @@ def test_runbook_urls_resolve(submission: Submission, rule_set: files.RuleSet, c
             "from the heading text (lowercase, spaces to '-', punctuation dropped)",
             alert.location,
         )
+
+
+def _app_buckets(probe: ServiceProbe) -> tuple[str, ...]:
+    """The le values of the app's request-duration histogram, as it exports them (defaults without one)."""
+    family = probe.families.get(scenarios.DURATION)
+    found = {
+        str(s.labels["le"]) for s in getattr(family, "samples", []) if "le" in s.labels and s.labels["le"] != "+Inf"
+    }
+    return tuple(found) or scenarios.DEFAULT_BUCKETS
+
+
+SCENARIO_HINTS = {
+    "errors-5xx": "divide the rate() of 5xx responses by the rate() of all responses, per plant "
+    '(sum by (plant) (rate(copilot_http_requests_total{status=~"5.."}[5m])) / sum by (plant) '
+    "(rate(copilot_http_requests_total[5m])) > 0.05); raw counters add up the whole history",
+    "errors-4xx-only": 'count only server errors (status=~"5.."): a 404 or a 429 is the client\'s mistake, and '
+    "paging on it wakes someone for nothing",
+    "errors-1pct": "the notebook's threshold is a 5xx share above 5 %",
+    "latency-slow": "read rate() of the _bucket series aggregated by le (histogram_quantile(0.95, sum by (le, "
+    "plant) (rate(copilot_http_request_duration_seconds_bucket[5m]))) > 2.5), or a burn rate over rate() of a "
+    "bucket and of _count; raw buckets add up the whole history, and an aggregation without le leaves "
+    "histogram_quantile nothing to read",
+    "latency-fast": "check the threshold and the quantile: fast traffic must not page",
+}
+
+
+@check(
+    6,
+    "Error-rate and latency alerts fire on a real incident and stay silent otherwise (promtool, grader's scenarios)",
+    section=SECTION_ALERTING,
+)
+def test_alert_expressions_behave(
+    submission: Submission,
+    rule_set: files.RuleSet,
+    staged_monitoring: Path,
+    promtool_check: ProcessResult | None,
+    service_probe: ServiceProbe,
+    checklist: Checklist,
+) -> None:
+    _require_alerts(submission, rule_set)
+    if promtool_check is None:
+        require_tool("promtool")
+        raise GraderError("promtool could not be run on the rule files")
+    if not promtool_check.ok:
+        fail("`promtool check rules` rejects the rules (see that check); fix them so they can be run", files.RULES)
+    chosen, read = alert_kinds.classify(rule_set)
+    if not any(chosen.values()):
+        fail("no error-rate or latency alert to run (see the coverage check)", files.RULES)
+    errors, latency = chosen[alert_kinds.ERROR_RATE], chosen[alert_kinds.LATENCY]
+    incident = scenarios.incident_minutes([*errors.values(), *latency.values()])
+    cases = scenarios.error_scenarios(errors, read, incident) if errors else []
+    if latency:
+        cases += scenarios.latency_scenarios(latency, read, incident, _app_buckets(service_probe))
+    written = [scenarios.write(case, rule_set.files, staged_monitoring) for case in cases]
+    result = run_promtool(["test", "rules", *(p.name for p in written)], staged_monitoring)
+    if result is None:
+        require_tool("promtool")
+        raise GraderError("promtool could not be run on the grader's scenarios")
+    if result.timed_out:
+        fail(
+            f"`promtool test rules` on the grader's scenarios did not finish in {result.duration_s:.0f} s", files.RULES
+        )
+    passed = scenarios.passed_files(result.stdout)
+    for case, path in zip(cases, written, strict=True):
+        names = ", ".join(case.alerts)
+        if case.should_fire:
+            message = f"{case.story}, yet no {case.kind} alert ({names}) fires after its `for:`"
+        else:
+            message = f"{case.story}, yet {names} fires"
+        checklist.require(path.name in passed, f"{message}: {SCENARIO_HINTS[case.key]}", files.RULES)

@@ -8,8 +8,11 @@ import pytest
 
 from graders.lab04 import alertmanager as am
 from graders.lab04 import monitoring_files as files
-from graders.lab04.conftest import SECTION_ALERTING, output_excerpt
+from graders.lab04.promtool import output_excerpt
+from graders.lab04.sections import SECTION_ALERTING
 from graders.sdk import Checklist, ProcessResult, Submission, check, fail
+
+PLANT_LABEL = "plant"
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +32,7 @@ def _line(submission: Submission, path: list[str | int]) -> str:
     return f"{files.ALERTMANAGER}:{line}" if line else files.ALERTMANAGER
 
 
-@check(8, "Alertmanager routes page alerts to PagerDuty and warnings to Microsoft Teams", section=SECTION_ALERTING)
+@check(7, "Alertmanager routes page alerts to PagerDuty and warnings to Microsoft Teams", section=SECTION_ALERTING)
 def test_alertmanager_routing(
     submission: Submission,
     alertmanager_config: dict[str, Any],
@@ -91,7 +94,7 @@ def _inhibition_matchers(rule: dict[str, Any], side: str) -> list[am.Matcher]:
 
 
 @check(
-    4,
+    5,
     "Alertmanager reads secrets from files, groups alerts and inhibits warnings during a page",
     section=SECTION_ALERTING,
 )
@@ -109,6 +112,8 @@ def test_alertmanager_secrets_grouping(
         "to a mounted secret, so the key never enters the repository",
         _line(submission, ["receivers"]),
     )
+    if inline:  # a committed key is leaked whatever else is right: the check scores nothing
+        checklist.deduct(1.0, "a secret in the repository outweighs the rest of this check", files.ALERTMANAGER)
     group_by = alertmanager_config["route"].get("group_by")
     checklist.require(
         isinstance(group_by, list) and bool(group_by),
@@ -116,7 +121,7 @@ def test_alertmanager_secrets_grouping(
         _line(submission, ["route"]),
     )
     page, warning = {"severity": "page", "alertname": "A"}, {"severity": "warning", "alertname": "B"}
-    inhibits = False
+    inhibits, same_plant = False, False
     for rule in alertmanager_config.get("inhibit_rules") or []:
         if not isinstance(rule, dict):
             continue
@@ -126,9 +131,18 @@ def test_alertmanager_secrets_grouping(
             fail(f"{files.ALERTMANAGER}: inhibit_rules: {exc}", _line(submission, ["inhibit_rules"]))
         if source and target and all(m.matches(page) for m in source) and all(m.matches(warning) for m in target):
             inhibits = True
+            equal = rule.get("equal")
+            same_plant = same_plant or (isinstance(equal, list) and PLANT_LABEL in [str(e) for e in equal])
     checklist.require(
         inhibits,
         "add an inhibit rule that mutes warnings while a page alert fires for the same plant "
         '(source_matchers: [severity="page"], target_matchers: [severity="warning"], equal: [plant])',
         _line(submission, ["inhibit_rules"]),
     )
+    if inhibits:
+        checklist.require(
+            same_plant,
+            "the inhibit rule that mutes warnings during a page has no `equal: [plant]`: without it a page at one "
+            "plant silences the warnings of every plant; add `equal: [plant]`",
+            _line(submission, ["inhibit_rules"]),
+        )

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from graders.lab04 import exporters
+from graders.lab04 import exporters, panel_meaning
 from graders.lab04 import monitoring_files as files
-from graders.lab04.conftest import SECTION_GRAFANA
 from graders.lab04.promql import PromQLError, metric_names
+from graders.lab04.sections import SECTION_GRAFANA
 from graders.lab04.service_probe import ServiceProbe
 from graders.sdk import Checklist, Submission, SubmissionFileError, check, fail
 
@@ -81,7 +81,7 @@ def _parsed(dashboards: list[tuple[str, Any]]) -> list[tuple[str, dict[str, Any]
     return [(rel, doc) for rel, doc in dashboards if isinstance(doc, dict)]
 
 
-@check(5, "The Grafana dashboard parses, is provisioned and filters by a $plant variable", section=SECTION_GRAFANA)
+@check(4, "The Grafana dashboard parses, is provisioned and filters by a $plant variable", section=SECTION_GRAFANA)
 def test_dashboard_structure(submission: Submission, dashboards: list[tuple[str, Any]], checklist: Checklist) -> None:
     parsed = _parsed(dashboards)
     for rel, doc in dashboards:
@@ -125,7 +125,7 @@ def test_dashboard_structure(submission: Submission, dashboards: list[tuple[str,
     )
 
 
-@check(6, "Every metric the dashboard queries is exported by the app or a configured exporter", section=SECTION_GRAFANA)
+@check(5, "Every metric the dashboard queries is exported by the app or a configured exporter", section=SECTION_GRAFANA)
 def test_dashboard_metrics_exported(
     dashboards: list[tuple[str, Any]],
     service_probe: ServiceProbe,
@@ -169,3 +169,26 @@ def _unknown_metric(name: str, query: Query, exported: set[str]) -> str:
     close = difflib.get_close_matches(name, sorted(exported), n=2)
     hint = f" (did you mean {' or '.join(close)}?)" if close else ""
     return f"{query.where} queries {name}, which the app does not export on /metrics{hint}"
+
+
+@check(4, "Dashboard panels compute what their titles say (percentiles, error ratios)", section=SECTION_GRAFANA)
+def test_dashboard_panels_meaning(
+    dashboards: list[tuple[str, Any]], rule_set: files.RuleSet, checklist: Checklist
+) -> None:
+    parsed = _parsed(dashboards)
+    judged = 0
+    for rel, doc in parsed:
+        for query in queries(rel, doc):
+            if not query.where.startswith("panel '"):
+                continue
+            title = query.where[len("panel '") : -1]
+            try:
+                problems = panel_meaning.quantile_problems(title, query.expr)
+                if panel_meaning.ERROR_TITLE.search(title):
+                    problems += panel_meaning.error_problems(query.expr, rule_set.records)
+            except PromQLError:
+                continue  # the metrics check reports invalid PromQL
+            judged += 1
+            for problem in problems:
+                checklist.require(False, f"{query.where} of {rel} {problem}", rel)
+    checklist.require(judged > 0, "no panel query could be read", files.DASHBOARDS)

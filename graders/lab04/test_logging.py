@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graders.lab04 import monitoring_files as files
-from graders.lab04.conftest import SECTION_LOGGING
+from graders.lab04.sections import SECTION_LOGGING
 from graders.lab04.service_probe import ServiceProbe
 from graders.sdk import Checklist, Submission, SubmissionFileError, check, fail
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from graders.lab04.conftest import SECTION_INSTRUMENTATION
+from graders.lab04.sections import SECTION_INSTRUMENTATION
 from graders.lab04.service_probe import ServiceProbe
 from graders.sdk import Checklist, check, fail
 
@@ -41,7 +41,7 @@ def _has(probe: ServiceProbe, kind: str) -> Callable[[str], bool]:
 
 
 @check(
-    10,
+    8,
     "/metrics exports the request, latency, in-flight, info, queue, model and cost families",
     section=SECTION_INSTRUMENTATION,
 )
@@ -82,7 +82,7 @@ def test_metrics_families(service_probe: ServiceProbe, checklist: Checklist) -> 
     )
 
 
-@check(6, "Request metrics are labelled by route template, never by raw path", section=SECTION_INSTRUMENTATION)
+@check(5, "Request metrics are labelled by route template, never by raw path", section=SECTION_INSTRUMENTATION)
 def test_metrics_route_templates(service_probe: ServiceProbe, checklist: Checklist) -> None:
     probe = scraped(service_probe)
     requests = _samples(probe, REQUESTS, REQUESTS + "_total")

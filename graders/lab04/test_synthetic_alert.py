@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
 from typing import Any
 
+from graders.lab04 import alert_kinds, runbooks
 from graders.lab04 import monitoring_files as files
-from graders.lab04 import runbooks
-from graders.lab04.conftest import SECTION_LAB, output_excerpt
-from graders.lab04.promql import PromQLError, metric_names, unfed_metrics
+from graders.lab04.promql import parse_duration, unfed_metrics
+from graders.lab04.promtool import output_excerpt
+from graders.lab04.rule_tests import alert_cases
+from graders.lab04.sections import SECTION_LAB
 from graders.sdk import (
     Checklist,
     GraderError,
@@ -21,47 +22,6 @@ from graders.sdk import (
     partial,
     require_tool,
 )
-
-
-@dataclass
-class AlertCases:
-    firing: list[str] = field(default_factory=list)  # names of the tests that expect it to fire
-    silent: list[str] = field(default_factory=list)
-    # For each silent case: the metric names its test's input_series feed.
-    silent_inputs: list[set[str]] = field(default_factory=list)
-
-
-def _input_metrics(test: dict[str, Any]) -> set[str]:
-    """Metric names of a promtool test's input series (series notation is a PromQL selector)."""
-    names: set[str] = set()
-    for entry in test.get("input_series") or []:
-        series = entry.get("series") if isinstance(entry, dict) else None
-        if series is None:
-            continue
-        try:
-            names |= metric_names(str(series))
-        except PromQLError:
-            continue  # promtool's run reports the malformed series
-    return names
-
-
-def alert_cases(doc: dict[str, Any]) -> dict[str, AlertCases]:
-    """alertname -> the promtool test cases that expect it firing, and those that expect silence."""
-    cases: dict[str, AlertCases] = {}
-    for t, test in enumerate(doc.get("tests") or []):
-        if not isinstance(test, dict):
-            continue
-        name = str(test.get("name") or f"tests[{t}]")
-        for case in test.get("alert_rule_test") or []:
-            if not isinstance(case, dict) or not case.get("alertname"):
-                continue
-            entry = cases.setdefault(str(case["alertname"]), AlertCases())
-            if case.get("exp_alerts"):
-                entry.firing.append(name)
-            else:
-                entry.silent.append(name)
-                entry.silent_inputs.append(_input_metrics(test))
-    return cases
 
 
 def _tested_rule_files(doc: dict[str, Any]) -> list[str]:
@@ -129,17 +89,25 @@ def test_firing_and_silent_cases(rules_test_doc: dict[str, Any], rule_set: files
         files.RULES_TEST,
     )
     alerts = {a.name: a for a in rule_set.alerts}
-    controlled: list[tuple[str, str, list[str], set[str]]] = []
+    controlled: list[tuple[str, str]] = []
     dataless: list[tuple[str, str, list[str], set[str]]] = []
+    early: list[tuple[str, str, float | None, float]] = []
     for name in sorted(firing):
-        for test_name, fed in zip(cases[name].silent, cases[name].silent_inputs, strict=True):
+        waited = parse_duration(alerts[name].rule.get("for", "0s")) or 0.0
+        silent = zip(cases[name].silent, cases[name].silent_inputs, cases[name].silent_times, strict=True)
+        for test_name, fed, at in silent:
             unfed = unfed_metrics(str(alerts[name].rule.get("expr", "")), rule_set.records, fed)
-            (dataless if unfed else controlled).append((name, test_name, unfed, fed))
+            if unfed:
+                dataless.append((name, test_name, unfed, fed))
+            elif at is None or at < waited:
+                early.append((name, test_name, at, waited))
+            else:
+                controlled.append((name, test_name))
     checklist.require(
-        bool(controlled) or bool(dataless),
+        bool(controlled) or bool(dataless) or bool(early),
         "add a control case: an alert_rule_test with 'exp_alerts: []' for "
-        f"{', '.join(sorted(firing)) or 'the alert your scenario fires'} (normal traffic, or before 'for:' elapses), "
-        "which proves the alert does not fire when it should not",
+        f"{', '.join(sorted(firing)) or 'the alert your scenario fires'} on normal traffic (1 % failures), evaluated "
+        "after its 'for:' has elapsed, which proves the alert does not fire when it should not",
         files.RULES_TEST,
     )
     for name, test_name, unfed, fed in dataless:
@@ -151,6 +119,25 @@ def test_firing_and_silent_cases(rules_test_doc: dict[str, Any], rule_set: files
             "threshold (1 % failures), so it proves the condition, not a missing series",
             files.RULES_TEST,
         )
+    # The assignment's scenario is the error rate: its control case must prove the threshold. For other
+    # alerts a silent case before 'for:' elapses is a pending check, fine on its own.
+    errors = set(alert_kinds.classify(rule_set, (alert_kinds.ERROR_RATE,))[0][alert_kinds.ERROR_RATE])
+    scenario = (firing & errors) or firing
+    proven = {name for name, _ in controlled}
+    for name, test_name, at, waited in early:
+        if name in proven or name not in scenario:
+            continue  # a pending check before 'for:' elapses is fine beside a real control case
+        checklist.require(
+            False,
+            f"the control case '{test_name}' for {name} is evaluated at {_minutes(at)}, before its 'for: "
+            f"{_minutes(waited)}' has elapsed: the alert would be silent there whatever the traffic. Evaluate the "
+            "control case after 'for:' has elapsed (normal traffic at 30m, say), so it proves the threshold",
+            files.RULES_TEST,
+        )
+
+
+def _minutes(seconds: float | None) -> str:
+    return "an unreadable time" if seconds is None else f"{seconds / 60:g}m"
 
 
 def _entry_problems(submission: Submission, url: str) -> tuple[float, list[str], str]:

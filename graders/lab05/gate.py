@@ -55,6 +55,11 @@ BLOCKS = (
     GateCase("model-card-deleted", "model code changed, the model card deleted, a runbook updated",
              ("M\tsrc/copilot/vision/model.py", f"D\t{CARD}", f"M\t{RUNBOOK}"), "file", DOCS_MISSING,
              ("src/copilot/vision/model.py",)),
+    # Deleting or adding guarded code changes what is served as much as editing it.
+    GateCase("model-code-deleted", "model code deleted, no docs", ("D\tsrc/copilot/vision/model.py", "M\tREADME.md"),
+             "file", DOCS_MISSING, ("src/copilot/vision/model.py",)),
+    GateCase("serving-route-added", "a new serving route, no docs", ("A\tsrc/copilot/api/routes/feedback.py",),
+             "stdin", DOCS_MISSING, ("src/copilot/api/routes/feedback.py",)),
 )
 DOCUMENTED = (
     GateCase("model-with-both-docs", "model code with the model card and a runbook",

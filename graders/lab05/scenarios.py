@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graders.lab05.expressions import UNKNOWN, condition_holds
-from graders.lab05.workflow import Job, Workflow
+from graders.lab05.workflow import Job, Step, Workflow
 
 STATUS_OVERRIDES = ("always()", "failure()", "cancelled()")
 
@@ -108,3 +108,14 @@ def job_runs(workflow: Workflow, job: Job, scenario: Scenario, _seen: frozenset[
             if ran is not True:
                 return ran
     return condition_holds(condition, scenario.context())
+
+
+def step_runs_after_failure(step: Step) -> bool:
+    """Whether a step still runs once an earlier step of its job failed (``always()``, ``!cancelled()``).
+
+    A step's implicit condition is ``success()``; ``failure()`` alone would skip it on a passing run.
+    """
+    condition = str(step.raw.get("if", "")).replace(" ", "")
+    if "always()" in condition or "!cancelled()" in condition:
+        return True
+    return "failure()" in condition and "success()" in condition

@@ -8,6 +8,7 @@ from typing import Any
 import pathspec
 
 from graders.lab05 import sections, workflow
+from graders.lab05.severity import require_severe
 from graders.lab05.workflow import Workflow
 from graders.sdk import Checklist, Submission, SubmissionFileError, check, fail
 
@@ -66,7 +67,7 @@ def _owners_of(entries: list[tuple[str, list[str]]], path: str) -> list[str]:
     return [o for o in owners if o.startswith("@") or "@" in o]
 
 
-@check(points=4, name="Branch protection as code: ruleset with reviews, code owners, checks, signatures",
+@check(points=5, name="Branch protection as code: ruleset with reviews, code owners, checks, signatures",
        section=sections.GOVERNANCE)
 def test_branch_protection(submission: Submission, pipeline: Workflow, checklist: Checklist) -> None:
     path, data = _ruleset(submission)
@@ -88,7 +89,8 @@ def test_branch_protection(submission: Submission, pipeline: Workflow, checklist
     review = rules.get("pull_request")
     count = review.get("required_approving_review_count", 0) if review is not None else 0
     owners_review = review is not None and review.get("require_code_owner_review") is True
-    checklist.require(
+    require_severe(
+        checklist,
         owners_review and isinstance(count, int) and count >= 1,
         f"{path}: add a `pull_request` rule with `required_approving_review_count` >= 1 and "
         "`require_code_owner_review: true`, so a code owner other than the author approves every change",
@@ -113,7 +115,8 @@ def test_branch_protection(submission: Submission, pipeline: Workflow, checklist
     )
     owners_path, entries = _codeowners(submission)
     unowned = [p for p in OWNED_PATHS if not _owners_of(entries, p)]
-    checklist.require(
+    require_severe(
+        checklist,
         owners_path is not None and not unowned,
         "CODEOWNERS (.github/CODEOWNERS) must assign an owner to the model, prompt and serving code, the model card "
         "and the workflows" + (f"; nobody owns: {', '.join(unowned)}" if owners_path else "; the file is missing"),

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from graders.lab05 import linting, sections, workflow
+from graders.lab05.severity import require_severe
 from graders.lab05.workflow import Job, Workflow
 from graders.sdk import Checklist, Submission, check, fail, partial
 
@@ -14,7 +15,7 @@ PYTHONS = ("3.10", "3.11")
 OS_FAMILIES = {"ubuntu": "Linux", "windows": "Windows", "macos": "macOS"}
 
 
-@check(points=4, name="Every workflow validates against the GitHub workflow schema", section=sections.WORKFLOW)
+@check(points=3, name="Every workflow validates against the GitHub workflow schema", section=sections.WORKFLOW)
 def test_workflows_valid(submission: Submission, tmp_path_factory: pytest.TempPathFactory) -> None:
     paths = workflow.workflow_files(submission)
     if not paths:
@@ -98,7 +99,8 @@ def test_job_graph(pipeline: Workflow, submission: Submission, checklist: Checkl
     for role in ("test", "build", "scan"):
         jobs = found[role]
         ok = any(job.id in before for job in jobs)
-        checklist.require(
+        require_severe(
+            checklist,
             ok or not jobs,
             f"deploy job '{deploy.id}' does not need the {role} job"
             + (f" '{jobs[0].id}'" if jobs else "")
@@ -107,7 +109,8 @@ def test_job_graph(pipeline: Workflow, submission: Submission, checklist: Checkl
         )
     condition = deploy.condition if isinstance(deploy.condition, str) else ""
     bypass = next((s for s in ("always()", "!cancelled()", "failure()") if s in condition.replace(" ", "")), None)
-    checklist.require(
+    require_severe(
+        checklist,
         bypass is None and not deploy.raw.get("continue-on-error"),
         f"deploy job '{deploy.id}' runs even when a job it needs failed (`{bypass or 'continue-on-error'}`): "
         "drop it so the needed jobs gate the deploy",

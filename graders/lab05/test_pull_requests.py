@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from graders.lab05 import scenarios, sections
+from graders.lab05 import scenarios, sections, shell_semantics
 from graders.lab05.task_list import task_items
 from graders.lab05.workflow import Workflow
 from graders.sdk import CheckFailed, Checklist, Submission, check, fail
@@ -92,4 +92,20 @@ def test_gate_job(pipeline: Workflow, submission: Submission, checklist: Checkli
         else f"job '{job.id}' must give the gate the pull request's changed files, e.g. "
         "`git diff --name-status --find-renames \"$BASE_SHA...HEAD\" > changed.txt` (checkout with fetch-depth: 0)",
         pipeline.job_line(submission, job.id, "steps"),
+    )
+    # Semantics, not presence: the diff must span the whole pull request, and the gate's verdict must fail the job.
+    diff_step = next((s for s in job.steps if shell_semantics.GIT_DIFF.search(s.run)), None)
+    range_problem = shell_semantics.diff_range_problem(job.run_text)
+    checklist.require(
+        range_problem is None,
+        f"job '{job.id}': {range_problem}; diff against the pull request's base "
+        '(`git diff --name-status --find-renames "${BASE_SHA}...HEAD"`, fetch-depth: 0)',
+        pipeline.job_line(submission, job.id, "steps", diff_step.index) if diff_step else None,
+    )
+    gate_steps = [s for s in job.steps if "check_pr_docs.py" in s.run]
+    problems = [(s, p) for s in gate_steps if (p := shell_semantics.gate_step_problem(pipeline, job, s))]
+    checklist.require(
+        not problems,
+        f"job '{job.id}', step '{problems[0][0].label}': {problems[0][1]}" if problems else "",
+        pipeline.job_line(submission, job.id, "steps", problems[0][0].index) if problems else None,
     )

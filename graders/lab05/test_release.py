@@ -7,6 +7,7 @@ import re
 
 from graders.lab05 import scenarios, sections, workflow
 from graders.lab05.expressions import UNKNOWN
+from graders.lab05.severity import require_severe
 from graders.lab05.workflow import Job, Step, Workflow
 from graders.sdk import Checklist, Submission, check
 
@@ -15,6 +16,8 @@ SBOM_FORMATS = ("cyclonedx", "spdx", "spdx-json", "github")
 NAMED_BY_COMMIT = re.compile(r"\$\{\{[^}]*\bsha\b[^}]*\}\}|\$\{\{[^}]*\.sha\s*\}\}")
 JUNIT = re.compile(r"--junit-?xml[= ]\s*(\S+)")
 COV_XML = re.compile(r"--cov-report[= ]\s*xml(?::(\S+))?")
+# Evidence written by the step that fails the job: its upload must run after a failure.
+RUNS_AFTER_FAILURE = ("JUnit test report", "scan results")
 COVERAGE_XML = re.compile(r"\bcoverage\s+xml\b(?:.*?-o\s+(\S+))?")
 
 
@@ -108,6 +111,20 @@ def test_evidence_uploaded(pipeline: Workflow, submission: Submission, checklist
         + (f" (missing in job '{unretained[0][0].id}', step '{unretained[0][1].label}')" if unretained else ""),
         pipeline.job_line(submission, unretained[0][0].id, "steps", unretained[0][1].index) if unretained else None,
     )
+    # The run an auditor asks about is the failed one: evidence of a failing step must still be uploaded.
+    skipped_on_failure = [
+        (kind, job, s) for kind in RUNS_AFTER_FAILURE for job, steps, _ in [evidence[kind]] if job is not None
+        for s in steps if not scenarios.step_runs_after_failure(s)
+    ]
+    checklist.require(
+        not skipped_on_failure,
+        (f"the {skipped_on_failure[0][0]} upload in job '{skipped_on_failure[0][1].id}' "
+         f"(step '{skipped_on_failure[0][2].label}') has no `if: always()`: a step is skipped once a step before it "
+         "failed, so a failing test or scan run leaves no evidence; add `if: always()` (or `!cancelled()`)")
+        if skipped_on_failure else "",
+        pipeline.job_line(submission, skipped_on_failure[0][1].id, "steps", skipped_on_failure[0][2].index)
+        if skipped_on_failure else None,
+    )
     unnamed = [(j, s) for j, s in uploads if not NAMED_BY_COMMIT.search(str(s.input("name", "")))]
     checklist.require(
         uploads and not unnamed,
@@ -120,7 +137,8 @@ def test_evidence_uploaded(pipeline: Workflow, submission: Submission, checklist
 @check(points=6, name="Deploy runs only from main, into the protected staging environment",
        section=sections.GOVERNANCE)
 def test_deploy_gated(deploy_job: Job, pipeline: Workflow, submission: Submission, checklist: Checklist) -> None:
-    checklist.require(
+    require_severe(
+        checklist,
         deploy_job.environment == "staging",
         f"deploy job '{deploy_job.id}' must run in the `staging` environment (`environment: staging`), whose "
         f"required reviewers approve each deploy (it has: {deploy_job.environment or 'no environment'})",
@@ -140,7 +158,8 @@ def test_deploy_gated(deploy_job: Job, pipeline: Workflow, submission: Submissio
         runs = scenarios.job_runs(pipeline, deploy_job, scenario)
         if runs is not False:
             leaks.append(scenario.description + (" (cannot tell)" if runs is UNKNOWN else ""))
-    checklist.require(
+    require_severe(
+        checklist,
         not leaks,
         f"deploy job '{deploy_job.id}' also runs for {', '.join(leaks)}: limit it to main with "
         "`if: github.event_name == 'push' && github.ref == 'refs/heads/main'`",

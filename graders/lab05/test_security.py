@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from graders.lab05 import sections, workflow
+from graders.lab05.severity import require_severe
 from graders.lab05.workflow import Job, Workflow
 from graders.sdk import Checklist, Submission, check, fail, partial
 
@@ -45,7 +46,8 @@ def test_permissions_scoped(pipeline: Workflow, submission: Submission, checklis
         )
     top_writes = workflow.write_scopes(top)
     granted = "write-all" if "*" in top_writes else ", ".join(sorted(top_writes))
-    checklist.require(
+    require_severe(
+        checklist,
         not top_writes,
         f"workflow-level `permissions:` grants write access ({granted}): keep the default read-only and grant "
         "write scopes only to the job that needs them",
@@ -55,20 +57,21 @@ def test_permissions_scoped(pipeline: Workflow, submission: Submission, checklis
         writes = workflow.write_scopes(job.permissions)
         where = pipeline.job_line(submission, job.id, "permissions")
         if "*" in writes:
-            checklist.require(False, f"job '{job.id}' uses `permissions: write-all`: list only the scopes it needs",
-                              where)
+            require_severe(checklist, False, f"job '{job.id}' uses `permissions: write-all`: list only the scopes "
+                           "it needs", where)
             continue
         for scope in sorted(writes):
             if scope in JUSTIFIED_WRITES:
                 need, actions = JUSTIFIED_WRITES[scope]
-                checklist.require(
+                require_severe(
+                    checklist,
                     bool(job.steps_using(*actions)),
                     f"job '{job.id}' has `{scope}: write` but no {need}: remove it from this job",
                     where,
                 )
             else:
-                checklist.require(False, f"job '{job.id}' has `{scope}: write`, which this pipeline does not need",
-                                  where)
+                require_severe(checklist, False, f"job '{job.id}' has `{scope}: write`, which this pipeline does "
+                               "not need", where)
 
 
 @check(points=7, name="GCP access through OIDC and Workload Identity Federation, no keys",
@@ -86,7 +89,8 @@ def test_oidc_no_keys(pipeline: Workflow, submission: Submission, checklist: Che
         )
     for job, step in auth_jobs:
         where = pipeline.job_line(submission, job.id, "steps", step.index)
-        checklist.require(
+        require_severe(
+            checklist,
             step.input("workload_identity_provider"),
             f"the google-github-actions/auth step of job '{job.id}' has no `workload_identity_provider`: federate "
             "the GitHub OIDC token instead of using a key",
@@ -107,12 +111,12 @@ def test_oidc_no_keys(pipeline: Workflow, submission: Submission, checklist: Che
             if match:
                 line = text.count("\n", 0, match.start()) + 1
                 leaks.append((f"{path}:{line}", what))
-    checklist.require(
+    require_severe(
+        checklist,
         not leaks,
         "long-lived credentials in a workflow: " + "; ".join(f"{what} at {where}" for where, what in leaks)
         + ". Use Workload Identity Federation (no keys) instead",
         leaks[0][0] if leaks else None,
-        weight=2,
     )
     reads_secrets = any(
         job.steps_using(SECRET_MANAGER_ACTION) or job.runs_command(r"\bgcloud\s+secrets\s+versions\s+access\b")
@@ -173,12 +177,12 @@ def test_trivy_gates(pipeline: Workflow, submission: Submission, checklist: Chec
         gating = [s for s in of_kind if s.fails_on_critical]
         example = of_kind[0] if of_kind else None
         where = pipeline.job_line(submission, example.job, "steps", example.step.index) if example else pipeline.path
-        checklist.require(
+        require_severe(
+            checklist,
             gating and not any(pipeline.jobs[s.job].raw.get("continue-on-error") for s in gating),
             f"no Trivy scan of {label} fails the pipeline on CRITICAL findings: set `severity` to include CRITICAL "
             "and `exit-code: \"1\"` (the action's default exit code is 0), without continue-on-error",
             where,
-            weight=2,
         )
     sarif_jobs = {s.job for s in scans if s.fmt == "sarif" and s.output}
     uploaded = [jid for jid in sarif_jobs if pipeline.jobs[jid].steps_using(SARIF_UPLOAD)]

@@ -1,6 +1,6 @@
 """What makes a runbook's rollback command exact and runnable, judged the way gcloud would read it.
 
-The command is parsed, not run (``shell_commands``): it must name the API's service and a region,
+The command is parsed, not run (``graders.lab06.gcloud``): it must name the API's service and a region,
 send all traffic somewhere (``REVISION=100`` or ``TAG=100``), use only flags ``update-traffic`` knows,
 hold no placeholder, set every shell variable it uses in its own code block, and never send the
 traffic to the release being rolled back (the new revision of the service YAML, or its tag).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from graders.lab06 import shell_commands
+from graders.lab06 import gcloud
 from graders.lab06.knative import Service
 
 PLACEHOLDER = re.compile(r"<[^>]*>|\.\.\.|…|\bYOUR[_-]|\bREPLACE[_-]?ME\b", re.I)
@@ -69,7 +69,7 @@ def canary_targets(api: Service | None) -> tuple[set[str], set[str]]:
 
 
 def command_problems(
-    call: shell_commands.GcloudCall,
+    call: gcloud.GcloudCall,
     code: str,
     service_name: str | None,
     canary: tuple[set[str], set[str]] = (set(), set()),
@@ -82,7 +82,7 @@ def command_problems(
     unknown = sorted(f for f in call.flags if f not in UPDATE_TRAFFIC_FLAGS)
     if unknown:
         problems.append(f"gcloud does not know {', '.join(unknown)} for update-traffic")
-    assignments = shell_commands.traffic_assignments(call)
+    assignments = gcloud.traffic_assignments(call)
     if not assignments:
         problems.append("say where the traffic goes: --to-revisions=REVISION=100")
     elif any(flag == "--to-latest" for flag, _, _ in assignments):

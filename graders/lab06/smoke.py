@@ -30,6 +30,7 @@ class Scenario:
     step_words: tuple[str, ...] = ()  # words of which one names the failing step in the smoke test's output
     endpoint: str = ""  # the path whose behaviour is broken
     hint: str = ""  # what a smoke test does to notice it
+    weight: float = 1.0  # missing an open door (auth disabled) costs more than missing an outage
 
 
 SCENARIOS = (
@@ -54,6 +55,7 @@ SCENARIOS = (
         ("auth", "token", "401", "unauthenticated", "unauthorized", "unauthorised"),
         "/v1/rag/query",
         "send one query without a token and expect 401",
+        weight=1.5,
     ),
     Scenario(
         standin.WRONG_ANSWER,

@@ -1,9 +1,11 @@
 """A stand-in of the Manufacturing Copilot that the student's smoke test is run against.
 
 It serves the Copilot's HTTP contract (``/healthz``, ``/readyz``, ``/v1/rag/query``, ``/v1/rag/stream``,
-``/v1/vision/classify``; HS256 bearer tokens with plant scopes; FastAPI's error shapes) from the
-grader's own process, answers the plant's evaluation questions with their known answers, and can be
-started with one fault switched on. It is instructor code: the student's smoke test is the only
+``/v1/vision/classify``; HS256 bearer tokens with plant scopes) as a FastAPI app run by uvicorn in a
+thread of the grader's process, so validation (422), unknown paths and methods (404, 405), multipart
+forms and the HTTP protocol are the framework's own, exactly as the real service gives them. It
+answers the plant's evaluation questions with their known answers and can be started with one fault
+switched on. It is instructor code: the student's smoke test is the only
 student code involved, and it runs in a subprocess (see :mod:`graders.lab06.smoke`). A kit test runs
 the reference smoke test against this stand-in and against the real reference service, and checks
 the stand-in's responses against the reference OpenAPI document, so the two cannot drift apart.
@@ -14,19 +16,19 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Annotated, Any
 
 import jwt
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Header, HTTPException, Query, UploadFile
+from fastapi import Request as HttpRequest
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from graders.lab06.plant_data import KnownCase, PlantData, evidence
 
@@ -38,10 +40,11 @@ VISION_UNAVAILABLE = "vision-unavailable"
 FAULTS = (READINESS_FAILING, RAG_500, AUTH_DISABLED, WRONG_ANSWER, VISION_UNAVAILABLE)
 
 MAX_BODY_BYTES = 6 * 1024 * 1024
-SOCKET_TIMEOUT_S = 10.0
+KEEP_ALIVE_S = 10
+START_TIMEOUT_S = 10.0
 MAX_CONNECTIONS = 32
-EQUIPMENT_ID = re.compile(r"^[A-Z]{3}[0-9]{2}-[A-Z]{2,5}-[0-9]{2,4}$")
-PLANT_CODE = re.compile(r"^[A-Z]{3}[0-9]{2}$")
+EQUIPMENT_ID = r"^[A-Z]{3}[0-9]{2}-[A-Z]{2,5}-[0-9]{2,4}$"
+PLANT_CODE = r"^[A-Z]{3}[0-9]{2}$"
 IMAGE_TYPES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 ROLES = ("operator", "engineer", "plant_manager", "admin")
 MODEL_VERSION = "inspection-cnn-1"
@@ -51,10 +54,7 @@ PROBABILITIES = {"ok": 0.8290, "scratch": 0.0667, "dent": 0.0838, "corrosion": 0
 NOT_FOUND_ANSWER = "The plant's documents do not answer this question."
 
 
-class HttpError(Exception):
-    def __init__(self, status: int, detail: Any, headers: dict[str, str] | None = None) -> None:
-        super().__init__(str(detail))
-        self.status, self.detail, self.headers = status, detail, headers or {}
+BEARER = {"WWW-Authenticate": "Bearer"}
 
 
 @dataclass(frozen=True)
@@ -93,31 +93,33 @@ class StandIn:
             return Principal("anonymous", "admin", tuple(sorted(self.data.plants)))
         scheme, _, token = (header or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise HttpError(401, "Not authenticated", {"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, "Not authenticated", BEARER)
         try:
             claims = jwt.decode(
                 token.strip(), self.secret, algorithms=["HS256"], leeway=10, options={"require": ["exp", "sub"]}
             )
         except jwt.ExpiredSignatureError:
-            raise HttpError(401, "Token expired", {"WWW-Authenticate": "Bearer"}) from None
+            raise HTTPException(401, "Token expired", BEARER) from None
         except jwt.PyJWTError:
-            raise HttpError(401, "Invalid token", {"WWW-Authenticate": "Bearer"}) from None
+            raise HTTPException(401, "Invalid token", BEARER) from None
         plants = claims.get("plants")
         if (
             claims.get("role") not in ROLES
             or not isinstance(plants, list)
             or not all(isinstance(p, str) for p in plants)
         ):
-            raise HttpError(401, "Invalid token", {"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, "Invalid token", BEARER)
         return Principal(str(claims["sub"]), str(claims["role"]), tuple(plants))
 
     def authorize(self, principal: Principal, plant: str, equipment: str | None, source: str) -> None:
         if plant not in principal.plants:
-            raise HttpError(403, "Plant access denied")
+            raise HTTPException(403, "Plant access denied")
         if plant not in self.data.plants:
-            raise HttpError(422, [_error("value_error", (source, "plant"), "Unknown plant", plant)])
+            raise HTTPException(
+                422, [{"type": "value_error", "loc": [source, "plant"], "msg": "Unknown plant", "input": plant}]
+            )
         if equipment is not None and not equipment.startswith(plant + "-"):
-            raise HttpError(403, "Equipment access denied")
+            raise HTTPException(403, "Equipment access denied")
 
     # -- readiness -----------------------------------------------------------------------------------
     def readiness(self) -> tuple[int, dict[str, Any]]:
@@ -187,282 +189,184 @@ class StandIn:
         yield "done", body
 
 
-# -- request validation (FastAPI's 422 shape) ----------------------------------------------------------------
-def _error(kind: str, loc: tuple[str, ...], msg: str, value: Any) -> dict[str, Any]:
-    return {"type": kind, "loc": list(loc), "msg": msg, "input": value}
+# -- the HTTP contract, as the real service declares it -------------------------------------------------------
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+PlantCode = Annotated[str, StringConstraints(pattern=PLANT_CODE)]
+EquipmentId = Annotated[str, StringConstraints(pattern=EQUIPMENT_ID)]
 
 
-def validate_query(raw: Any, source: str) -> dict[str, Any]:
-    """A RagQuery as the real service validates it (extra fields forbidden)."""
-    if not isinstance(raw, dict):
-        raise HttpError(422, [_error("model_attributes_type", (source,), "Input should be a valid dictionary", raw)])
-    errors = []
-    question = raw.get("question")
-    if not isinstance(question, str) or not 3 <= len(question.strip()) <= 2000:
-        errors.append(_error("string_type", (source, "question"), "question must be 3 to 2000 characters", question))
-    plant = raw.get("plant")
-    if not isinstance(plant, str) or not PLANT_CODE.match(plant):
-        errors.append(_error("string_pattern_mismatch", (source, "plant"), "String should match pattern", plant))
-    equipment = raw.get("equipment")
-    if equipment is not None and (not isinstance(equipment, str) or not EQUIPMENT_ID.match(equipment)):
-        errors.append(
-            _error("string_pattern_mismatch", (source, "equipment"), "String should match pattern", equipment)
-        )
-    top_k = raw.get("top_k", 5)
-    try:
-        top_k = int(top_k)
-    except (TypeError, ValueError):
-        top_k = 0
-    if not 1 <= top_k <= 20:
-        errors.append(_error("less_than_equal", (source, "top_k"), "top_k must be between 1 and 20", raw.get("top_k")))
-    for extra in sorted(set(raw) - {"question", "plant", "equipment", "top_k"}):
-        errors.append(_error("extra_forbidden", (source, extra), "Extra inputs are not permitted", raw[extra]))
-    if errors:
-        raise HttpError(422, errors)
-    return {"question": question.strip(), "plant": plant, "equipment": equipment, "top_k": top_k}  # type: ignore[union-attr]
+class RagQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Question
+    plant: PlantCode
+    equipment: EquipmentId | None = None
+    top_k: int = Field(5, ge=1, le=20)
 
 
-def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
-    """Form fields and files (name -> (content type, bytes)) of a multipart/form-data body."""
-    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
-    fields: dict[str, str] = {}
-    files: dict[str, tuple[str, bytes]] = {}
-    if not message.is_multipart():
-        return fields, files
-    for part in message.iter_parts():
-        assert isinstance(part, Message)
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        if part.get_filename() is not None:
-            files[name] = (part.get_content_type(), data)
-        else:
-            fields[name] = data.decode("utf-8", errors="replace")
-    return fields, files
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+RECORD = "capstone.standin.request"
 
 
-# -- HTTP ------------------------------------------------------------------------------------------------------
-class Handler(BaseHTTPRequestHandler):
-    server: StandInServer
-    server_version = "uvicorn"
-    sys_version = ""
-    timeout = SOCKET_TIMEOUT_S
+class Recorder:
+    """ASGI middleware: every answered request is recorded (the grader reports what the smoke test asked),
+    and a body over MAX_BODY_BYTES is refused before it is read."""
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: the grader reports, not the server
-        return
+    def __init__(self, app: ASGIApp, standin: StandIn) -> None:
+        self.app, self.standin = app, standin
 
-    @property
-    def standin(self) -> StandIn:
-        return self.server.standin
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _dispatch(self, method: str) -> None:
-        url = urlsplit(self.path)
-        routes = {
-            "/healthz": ("GET", self._healthz),
-            "/readyz": ("GET", self._readyz),
-            "/v1/rag/query": ("POST", self._rag_query),
-            "/v1/vision/classify": ("POST", self._classify),
-        }
-        self._authorized = False
-        try:
-            if url.path == "/v1/rag/stream":
-                if method not in ("GET", "POST"):
-                    raise HttpError(405, "Method Not Allowed")
-                self._rag_stream(method, url.query)
-                return
-            route = routes.get(url.path)
-            if route is None:
-                raise HttpError(404, "Not Found")
-            if route[0] != method:
-                raise HttpError(405, "Method Not Allowed")
-            status, body = route[1]()
-            self._json(status, body)
-        except HttpError as exc:
-            self._json(exc.status, {"detail": exc.detail}, exc.headers)
-        except (ValueError, KeyError, TypeError):
-            self._json(400, {"detail": "Bad request"})
-
-    # -- plumbing --
-    def _record(self, status: int) -> None:
-        self.standin.requests.append(Request(self.command, urlsplit(self.path).path, status, self._authorized))
-
-    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body, separators=(",", ":")).encode()
-        self._send(status, data, "application/json", headers)
-
-    def _send(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self._record(status)
-        self.send_response(status, HTTPStatus(status).phrase)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def _body(self) -> bytes:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise HttpError(400, "Invalid Content-Length") from None
-        if length > MAX_BODY_BYTES:
-            raise HttpError(413, "Image too large")
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _principal(self) -> Principal:
-        principal = self.standin.authenticate(self.headers.get("Authorization"))
-        self._authorized = True
-        return principal
-
-    def _json_body(self) -> Any:
-        try:
-            return json.loads(self._body() or b"null")
-        except ValueError:
-            raise HttpError(422, [_error("json_invalid", ("body",), "JSON decode error", None)]) from None
-
-    # -- routes --
-    def _healthz(self) -> tuple[int, Any]:
-        return 200, {"status": "ok"}
-
-    def _readyz(self) -> tuple[int, Any]:
-        return self.standin.readiness()
-
-    def _rag_query(self) -> tuple[int, Any]:
-        principal = self._principal()
-        query = validate_query(self._json_body(), "body")
-        self.standin.authorize(principal, query["plant"], query["equipment"], "body")
-        if self.standin.fault == RAG_500:
-            raise _Crash
-        return 200, self.standin.answer(query)
-
-    def _rag_stream(self, method: str, query_string: str) -> None:
-        principal = self._principal()
-        if method == "GET":
-            raw: Any = {k: v[-1] for k, v in parse_qs(query_string).items()}
-            source = "query"
-        else:
-            raw, source = self._json_body(), "body"
-        query = validate_query(raw, source)
-        self.standin.authorize(principal, query["plant"], query["equipment"], source)
-        if self.standin.fault == RAG_500:
-            raise _Crash
-        events = "".join(
-            f"event: {name}\r\ndata: {json.dumps(data, separators=(',', ':'))}\r\nid: {i}\r\n\r\n"
-            for i, (name, data) in enumerate(self.standin.stream_events(query))
-        )
-        self._send(200, events.encode(), "text/event-stream; charset=utf-8", {"Cache-Control": "no-store"})
-
-    def _classify(self) -> tuple[int, Any]:
-        principal = self._principal()
-        content_type = self.headers.get("Content-Type") or ""
-        if not content_type.lower().startswith("multipart/form-data"):
-            raise HttpError(422, [_error("missing", ("body", "image"), "Field required", None)])
-        fields, files = parse_multipart(content_type, self._body())
-        missing = [
-            _error("missing", ("body", name), "Field required", None)
-            for name in ("image", "plant")
-            if name not in (files if name == "image" else fields)
-        ]
-        if missing:
-            raise HttpError(422, missing)
-        plant, equipment = fields["plant"], fields.get("equipment") or None
-        if not PLANT_CODE.match(plant):
-            raise HttpError(
-                422, [_error("string_pattern_mismatch", ("body", "plant"), "String should match pattern", plant)]
-            )
-        self.standin.authorize(principal, plant, equipment, "body")
-        declared, data = files["image"]
-        if declared not in IMAGE_TYPES:
-            raise HttpError(415, "Unsupported image type")
-        if not data.startswith(IMAGE_TYPES[declared]):
-            raise HttpError(422, "Unreadable image")
-        if self.standin.fault == VISION_UNAVAILABLE:
-            raise HttpError(503, "Model unavailable")
-        label = max(PROBABILITIES, key=lambda k: PROBABILITIES[k])
-        body = {
-            "label": label,
-            "confidence": PROBABILITIES[label],
-            "probabilities": dict(PROBABILITIES),
-            "model_version": MODEL_VERSION,
-            "plant": plant,
-            "equipment": equipment,
-        }
-        return 200, body
-
-    def handle_one_request(self) -> None:
-        try:
-            super().handle_one_request()
-        except _Crash:  # what an unhandled exception in a FastAPI route looks like to a client
-            self._send(500, b"Internal Server Error", "text/plain; charset=utf-8")
-        except (ConnectionError, TimeoutError, OSError):
-            self.close_connection = True
-
-
-class _Crash(Exception):
-    """Raised inside a route under the rag-500 fault."""
-
-
-class StandInServer(ThreadingHTTPServer):
-    """One thread per connection, at most MAX_CONNECTIONS at once: a smoke test that opens thousands of
-    connections gets refused connections, not thousands of threads in the grader."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, standin: StandIn) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.standin = standin
-        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):
-            self.shutdown_request(request)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
-        try:
-            super().process_request(request, client_address)
-        except Exception:
-            self.slots.release()
-            raise
+        record = Request(scope["method"], scope["path"], 0, False)
+        scope[RECORD] = record
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.release()
+        async def recording(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+                self.standin.requests.append(record)
+            await send(message)
 
-    @property
-    def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await JSONResponse({"detail": "Image too large"}, 413)(scope, receive, recording)
+            return
+        await self.app(scope, receive, recording)
+
+
+def _standin(request: HttpRequest) -> StandIn:
+    return request.app.state.standin
+
+
+def _principal(request: HttpRequest, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    found = _standin(request).authenticate(authorization)
+    request.scope[RECORD].authorized = True
+    return found
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+Server = Annotated[StandIn, Depends(_standin)]
+router = APIRouter()
+NO_STORE = {"Cache-Control": "no-store"}
+CRASH = "Internal Server Error"  # what an unhandled exception in a FastAPI route looks like to a client
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(standin: Server) -> JSONResponse:
+    status, body = standin.readiness()
+    return JSONResponse(body, status)
+
+
+@router.post("/v1/rag/query")
+def rag_query(body: RagQuery, caller: Caller, standin: Server) -> Any:
+    standin.authorize(caller, body.plant, body.equipment, "body")
+    if standin.fault == RAG_500:
+        return PlainTextResponse(CRASH, 500)
+    return standin.answer(body.model_dump())
+
+
+def _stream(standin: StandIn, query: RagQuery, caller: Principal, source: str) -> Response:
+    standin.authorize(caller, query.plant, query.equipment, source)
+    if standin.fault == RAG_500:
+        return PlainTextResponse(CRASH, 500)
+    events = (
+        f"event: {name}\r\ndata: {json.dumps(data, separators=(',', ':'))}\r\nid: {i}\r\n\r\n"
+        for i, (name, data) in enumerate(standin.stream_events(query.model_dump()))
+    )
+    return StreamingResponse(events, media_type="text/event-stream; charset=utf-8", headers=NO_STORE)
+
+
+@router.get("/v1/rag/stream")
+def stream_get(params: Annotated[RagQuery, Query()], caller: Caller, standin: Server) -> Response:
+    return _stream(standin, params, caller, "query")
+
+
+@router.post("/v1/rag/stream")
+def stream_post(body: RagQuery, caller: Caller, standin: Server) -> Response:
+    return _stream(standin, body, caller, "body")
+
+
+@router.post("/v1/vision/classify")
+async def classify(
+    image: Annotated[UploadFile, File()],
+    plant: Annotated[PlantCode, Form()],
+    caller: Caller,
+    standin: Server,
+    equipment: Annotated[EquipmentId | None, Form()] = None,
+) -> dict[str, Any]:
+    standin.authorize(caller, plant, equipment, "body")
+    declared = image.content_type or ""
+    if declared not in IMAGE_TYPES:
+        raise HTTPException(415, "Unsupported image type")
+    if not (await image.read()).startswith(IMAGE_TYPES[declared]):
+        raise HTTPException(422, "Unreadable image")
+    if standin.fault == VISION_UNAVAILABLE:
+        raise HTTPException(503, "Model unavailable")
+    label = max(PROBABILITIES, key=lambda k: PROBABILITIES[k])
+    return {
+        "label": label,
+        "confidence": PROBABILITIES[label],
+        "probabilities": dict(PROBABILITIES),
+        "model_version": MODEL_VERSION,
+        "plant": plant,
+        "equipment": equipment,
+    }
+
+
+def create_app(standin: StandIn) -> FastAPI:
+    """The stand-in as an ASGI app: the routes above, serving ``standin`` and recording its requests."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.standin = standin
+    app.include_router(router)
+    app.add_middleware(Recorder, standin=standin)
+    return app
 
 
 class running:
-    """Serve ``standin`` on a free loopback port in a background thread for the duration of a ``with``."""
+    """Serve ``standin`` on a free loopback port with uvicorn in a background thread, for a ``with``.
+
+    uvicorn's ``limit_concurrency`` answers 503 beyond MAX_CONNECTIONS connections and tasks, so a
+    smoke test that opens thousands of connections meets refusals, not an unbounded grader.
+    """
 
     def __init__(self, standin: StandIn) -> None:
-        self.server = StandInServer(standin)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        config = uvicorn.Config(
+            create_app(standin),
+            log_config=None,
+            log_level="critical",
+            access_log=False,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_keep_alive=KEEP_ALIVE_S,
+            timeout_graceful_shutdown=1,
+            lifespan="off",
+        )
+        self.server = uvicorn.Server(config)
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def __enter__(self) -> str:
         self.thread.start()
-        return self.server.base_url
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self.server.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not self.server.started:
+            self.__exit__()
+            raise RuntimeError("the stand-in Copilot did not start")
+        host, port = self.socket.getsockname()[:2]
+        return f"http://{host}:{port}"
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.should_exit = True
         self.thread.join(timeout=5)
+        self.socket.close()

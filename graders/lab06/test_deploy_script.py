@@ -1,7 +1,7 @@
 """deploy/cloudrun/deploy.sh: shellcheck-clean and strict, a no-traffic canary release, rollback and least privilege.
 
 The script is read, never run (it would call the real cloud): shellcheck lints it, and the gcloud
-commands it would run are found by :mod:`graders.lab06.shell_commands`.
+commands it would run are found by :mod:`graders.lab06.gcloud`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from graders.lab06 import shell_commands
-from graders.lab06.conftest import SECTION_CANARY, SECTION_IAM
+from graders.lab06 import gcloud, sections
 from graders.lab06.knative import CLOUDRUN_DIR
-from graders.sdk import Checklist, GraderError, ProcessResult, Submission, SubmissionFileError, check, run_tool
+from graders.sdk import Checklist, GraderError, ProcessResult, Submission, SubmissionFileError, bash, check, run_tool
 from graders.sdk.tools import require_tool
 
 DEPLOY_SCRIPT = f"{CLOUDRUN_DIR}/deploy.sh"
@@ -28,6 +27,8 @@ FORBIDDEN_ROLES = re.compile(
 )
 ROLE = re.compile(r"\broles/[A-Za-z][A-Za-z0-9_.]*")
 ROLLBACK_WORD = re.compile(r"roll[\s_-]?back", re.I)
+PROMOTE_WORD = re.compile(r"promot", re.I)
+TAG_FLAGS = ("--update-tags", "--set-tags")
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +37,8 @@ def deploy_script(submission: Submission) -> str:
 
 
 @pytest.fixture(scope="session")
-def gcloud_calls(deploy_script: str) -> list[shell_commands.GcloudCall]:
-    return shell_commands.gcloud_calls(deploy_script)
+def gcloud_calls(deploy_script: str) -> list[gcloud.GcloudCall]:
+    return gcloud.gcloud_calls(deploy_script)
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +57,9 @@ LONG_OPTIONS = {"errexit": "e", "nounset": "u"}
 
 def strict_mode(script: str) -> bool:
     """``set -euo pipefail`` at the top level, in any spelling (``set -e -u -o pipefail``, ``-o errexit`` ...)."""
-    lines = script.splitlines()
     options: set[str] = set()
-    for command in shell_commands.commands(script):
-        if command.words[0] != "set" or not lines[command.line - 1].startswith("set"):
+    for command in bash.commands(script):
+        if command.words[0] != "set" or command.position[1] != 0:
             continue
         args = list(command.words[1:])
         i = 0
@@ -92,7 +92,7 @@ def _shown(findings: list[dict[str, object]], limit: int = 8) -> str:
     return "\n".join(lines) + (f"\n    ... and {more} more" if more > 0 else "")
 
 
-@check(6, "deploy.sh passes shellcheck and runs with set -euo pipefail", section=SECTION_IAM)
+@check(6, "deploy.sh passes shellcheck and runs with set -euo pipefail", section=sections.IAM)
 def test_deploy_script_lint(
     submission: Submission, deploy_script: str, shellcheck_run: ProcessResult, checklist: Checklist
 ) -> None:
@@ -121,25 +121,39 @@ def test_deploy_script_lint(
         )
 
 
-def _at(submission: Submission, call: shell_commands.GcloudCall) -> str:
+def _at(submission: Submission, call: gcloud.GcloudCall) -> str:
     return submission.location(DEPLOY_SCRIPT, call.line)
 
 
-def _in_rollback(script: str, call: shell_commands.GcloudCall) -> bool:
-    """The call is in a function or case branch about rollback, or right under a comment that says so."""
-    owner = shell_commands.function_at(script).get(call.line, "")
+def _in_step(script: str, call: gcloud.GcloudCall, word: re.Pattern[str]) -> bool:
+    """The call is in a function or case branch about the step, or right under a comment that says so."""
     lines = script.splitlines()
     context = "\n".join(lines[max(0, call.line - 6) : call.line])
-    return bool(ROLLBACK_WORD.search(owner) or ROLLBACK_WORD.search(context))
+    return bool(word.search(call.function) or word.search(context))
+
+
+def _in_rollback(script: str, call: gcloud.GcloudCall) -> bool:
+    return _in_step(script, call, ROLLBACK_WORD)
+
+
+def _all_traffic_to(call: gcloud.GcloudCall) -> list[tuple[str, str]]:
+    """(flag, target) of the assignments that send 100 % of the traffic somewhere."""
+    return [(flag, target) for flag, target, percent in gcloud.traffic_assignments(call) if percent == "100"]
+
+
+def _tags_moved(call: gcloud.GcloudCall) -> set[str]:
+    return {
+        entry.partition("=")[0].strip() for flag in TAG_FLAGS for value in call.flag(flag) for entry in value.split(",")
+    }
 
 
 @check(
     8,
-    "deploy.sh deploys without traffic under a tag, shifts traffic in canary steps and rolls back",
-    section=SECTION_CANARY,
+    "deploy.sh deploys without traffic under a tag, shifts traffic in canary steps, promotes and rolls back",
+    section=sections.CANARY,
 )
 def test_deploy_script_release(
-    submission: Submission, deploy_script: str, gcloud_calls: list[shell_commands.GcloudCall], checklist: Checklist
+    submission: Submission, deploy_script: str, gcloud_calls: list[gcloud.GcloudCall], checklist: Checklist
 ) -> None:
     deploys = [c for c in gcloud_calls if c.is_("run", "deploy")]
     checklist.require(
@@ -159,7 +173,7 @@ def test_deploy_script_release(
     steps = [
         (call, percent)
         for call in shifts
-        for flag, _, percent in shell_commands.traffic_assignments(call)
+        for flag, _, percent in gcloud.traffic_assignments(call)
         if flag != "--to-latest" and percent != "100"
     ]
     checklist.require(
@@ -172,9 +186,7 @@ def test_deploy_script_release(
     rollbacks = [
         call
         for call in shifts
-        if any(
-            flag != "--to-latest" and percent == "100" for flag, _, percent in shell_commands.traffic_assignments(call)
-        )
+        if any(flag != "--to-latest" and percent == "100" for flag, _, percent in gcloud.traffic_assignments(call))
         and _in_rollback(deploy_script, call)
     ]
     checklist.require(
@@ -182,6 +194,39 @@ def test_deploy_script_release(
         "no one-command rollback: a `rollback` step with `gcloud run services update-traffic SERVICE "
         "--to-revisions=STABLE_REVISION=100` (or --to-tags=stable=100) that sends all traffic back at once",
         DEPLOY_SCRIPT,
+        weight=2,
+    )
+    canary_tags = {tag for call in deploys if call.has("--no-traffic") for tag in call.flag("--tag") if tag}
+    to_canary = [
+        call
+        for call in rollbacks
+        if any(flag == "--to-tags" and target in canary_tags for flag, target in _all_traffic_to(call))
+    ]
+    if rollbacks:
+        checklist.require(
+            not to_canary,
+            "the rollback sends 100 % to the canary's tag, which is the release being rolled back: send it to the "
+            "stable revision (--to-tags stable=100, or --to-revisions=STABLE_REVISION=100)",
+            _at(submission, to_canary[0]) if to_canary else DEPLOY_SCRIPT,
+            weight=2,
+        )
+    rollback_tags = {target for call in rollbacks for flag, target in _all_traffic_to(call) if flag == "--to-tags"}
+    promotes = [
+        call
+        for call in gcloud_calls
+        if call.is_("run", "services")
+        and _in_step(deploy_script, call, PROMOTE_WORD)
+        and not _in_rollback(deploy_script, call)
+    ]
+    moves_all = [call for call in promotes if call.is_("run", "services", "update-traffic") and _all_traffic_to(call)]
+    moved = set().union(*(_tags_moved(call) for call in promotes))
+    checklist.require(
+        bool(moves_all) and rollback_tags <= moved,
+        "no complete promote step: `promote` must send 100 % to the new revision and move the tag the rollback "
+        f"uses ({', '.join(sorted(rollback_tags)) or 'stable'}) onto it, e.g. `gcloud run services update-traffic "
+        "SERVICE --to-revisions NEW=100 --update-tags stable=NEW`; a tag left on the old revision sends the next "
+        "rollback to the wrong release",
+        _at(submission, promotes[0]) if promotes else DEPLOY_SCRIPT,
         weight=2,
     )
     latest = [c for c in shifts if c.has("--to-latest") and _in_rollback(deploy_script, c)]
@@ -193,9 +238,7 @@ def test_deploy_script_release(
         )
 
 
-def role_grants(
-    submission: Submission, script: str, calls: list[shell_commands.GcloudCall]
-) -> list[tuple[str, str, bool]]:
+def role_grants(submission: Submission, script: str, calls: list[gcloud.GcloudCall]) -> list[tuple[str, str, bool]]:
     """(role, location, justified) for every role the deploy step grants: --role flags and roles list files."""
     grants = []
     lines = script.splitlines()
@@ -235,13 +278,13 @@ NEEDED_ROLES = (
         "a read role on the documents bucket (roles/storage.objectViewer)",
     ),
 )
-BROAD_DEDUCTION = 0.5
+BROAD_DEDUCTION = 1.0  # Owner/Editor/admin on a runtime account: the whole check
 UNJUSTIFIED_DEDUCTION = 0.25
 
 
-@check(5, "deploy.sh creates service accounts with least-privilege, justified roles", section=SECTION_IAM)
+@check(5, "deploy.sh creates service accounts with least-privilege, justified roles", section=sections.IAM)
 def test_deploy_script_iam(
-    submission: Submission, deploy_script: str, gcloud_calls: list[shell_commands.GcloudCall], checklist: Checklist
+    submission: Submission, deploy_script: str, gcloud_calls: list[gcloud.GcloudCall], checklist: Checklist
 ) -> None:
     checklist.require(
         any(c.is_("iam", "service-accounts", "create") for c in gcloud_calls),

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from graders.lab06 import rollback, runbook, shell_commands
-from graders.lab06.conftest import SECTION_LAB
+from graders.lab06 import gcloud, rollback, runbook, sections
 from graders.lab06.knative import ServiceSet
 from graders.lab06.runbook import RUNBOOK, Section
 from graders.sdk import Checklist, Submission, check, fail
@@ -33,7 +32,7 @@ def runbook_sections(runbook_text: str) -> list[Section]:
 @check(
     8,
     "The runbook covers pre-deploy checks, deploy, smoke tests, canary analysis, rollback and escalation",
-    section=SECTION_LAB,
+    section=sections.LAB,
     assignment=True,
 )
 def test_runbook_sections(submission: Submission, runbook_sections: list[Section], checklist: Checklist) -> None:
@@ -87,7 +86,7 @@ def test_runbook_sections(submission: Submission, runbook_sections: list[Section
 @check(
     8,
     "The rollback section has an exact, runnable `gcloud run services update-traffic` command",
-    section=SECTION_LAB,
+    section=sections.LAB,
     assignment=True,
 )
 def test_runbook_rollback_command(
@@ -102,7 +101,7 @@ def test_runbook_rollback_command(
     calls = [
         (call, code, line)
         for line, code in blocks
-        for call in shell_commands.gcloud_calls(code)
+        for call in gcloud.gcloud_calls(code)
         if call.is_("run", "services", "update-traffic")
     ]
     if not calls:
@@ -115,7 +114,7 @@ def test_runbook_rollback_command(
     api = services.api
     service_name = api.name if api is not None and api.name else None
 
-    def for_api(call: shell_commands.GcloudCall) -> bool:
+    def for_api(call: gcloud.GcloudCall) -> bool:
         positionals = call.positionals("run", "services", "update-traffic")
         return not service_name or not positionals or "$" in positionals[0] or positionals[0] == service_name
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graders.lab06 import secret_refs
-from graders.lab06.conftest import SECTION_ARCHITECTURE, SECTION_CANARY, SECTION_IAM, SECTION_SECRETS, SECTION_SERVICE
+from graders.lab06 import secret_refs, sections
 from graders.lab06.knative import SERVICE_API, Service, ServiceSet, require_api, structure_problems
 from graders.lab06.plant_data import PlantData
 from graders.sdk import Checklist, Submission, check, fail
@@ -33,7 +32,7 @@ def _services_or_fail(submission: Submission, services: ServiceSet) -> list[Serv
 
 
 # -- structure ----------------------------------------------------------------------------------------------
-@check(7, "The Cloud Run services are valid Knative serving.knative.dev/v1 Services", section=SECTION_SERVICE)
+@check(7, "The Cloud Run services are valid Knative serving.knative.dev/v1 Services", section=sections.SERVICE)
 def test_knative_structure(submission: Submission, services: ServiceSet, checklist: Checklist) -> None:
     found = _services_or_fail(submission, services)
     for message, location in services.problems:
@@ -80,7 +79,7 @@ def traffic_problems(service: Service) -> list[str]:
     return problems
 
 
-@check(5, "Traffic entries name their revision and add up to 100 %", section=SECTION_CANARY)
+@check(5, "Traffic entries name their revision and add up to 100 %", section=sections.CANARY)
 def test_traffic_split(submission: Submission, services: ServiceSet, checklist: Checklist) -> None:
     for service in _services_or_fail(submission, services):
         problems = traffic_problems(service)
@@ -95,7 +94,7 @@ def test_traffic_split(submission: Submission, services: ServiceSet, checklist: 
 @check(
     5,
     "The API's new revision is a tagged canary beside a pinned stable revision",
-    section=SECTION_CANARY,
+    section=sections.CANARY,
 )
 def test_tagged_canary(submission: Submission, services: ServiceSet, checklist: Checklist) -> None:
     api = require_api(submission, services)
@@ -132,7 +131,7 @@ def test_tagged_canary(submission: Submission, services: ServiceSet, checklist: 
 
 
 # -- secrets ---------------------------------------------------------------------------------------------------
-@check(7, "Secrets come from Secret Manager by reference, never as literal values", section=SECTION_SECRETS)
+@check(7, "Secrets come from Secret Manager by reference, never as literal values", section=sections.SECRETS)
 def test_secrets_by_reference(submission: Submission, services: ServiceSet) -> None:
     found = _services_or_fail(submission, services)
     messages: list[str] = []
@@ -149,26 +148,28 @@ def test_secrets_by_reference(submission: Submission, services: ServiceSet) -> N
 
 
 # -- identity --------------------------------------------------------------------------------------------------
-@check(6, "Each service runs as its own dedicated service account", section=SECTION_IAM)
+@check(6, "Each service runs as its own dedicated service account", section=sections.IAM)
 def test_service_account(submission: Submission, services: ServiceSet, checklist: Checklist) -> None:
     seen: dict[str, str] = {}
     for service in _services_or_fail(submission, services):
         account = str(service.revision_spec.get("serviceAccountName") or "")
         where = service.where(submission, "spec", "template", "spec")
         if not account:
-            checklist.require(
-                False,
+            fail(
                 f"{service.path}: spec.template.spec.serviceAccountName is not set, so the revision runs as the "
                 "default compute service account (Editor on the whole project); create a dedicated one",
                 where,
             )
-            continue
-        default = any(p.search(account) for p in DEFAULT_ACCOUNTS)
+        if any(p.search(account) for p in DEFAULT_ACCOUNTS):
+            fail(
+                f"{service.path}: {account} is a default service account (Editor on the whole project); run as a "
+                "dedicated account holding only the roles this service needs",
+                service.where(submission, "spec", "template", "spec", "serviceAccountName"),
+            )
         checklist.require(
-            not default and DEDICATED_ACCOUNT.match(account),
-            f"{service.path}: {account} is "
-            + ("a default service account" if default else "not a user-managed service account (NAME@PROJECT.iam...)")
-            + "; run as a dedicated account holding only the roles this service needs",
+            bool(DEDICATED_ACCOUNT.match(account)),
+            f"{service.path}: {account} is not a user-managed service account (NAME@PROJECT.iam...); run as a "
+            "dedicated account holding only the roles this service needs",
             service.where(submission, "spec", "template", "spec", "serviceAccountName"),
         )
         if account in seen:
@@ -190,7 +191,7 @@ def _probe_handler(probe: Any) -> str | None:
     return handlers[0] if len(handlers) == 1 else None
 
 
-@check(5, "Startup and liveness probes on the service's health endpoints", section=SECTION_SERVICE)
+@check(5, "Startup and liveness probes on the service's health endpoints", section=sections.SERVICE)
 def test_probes(submission: Submission, services: ServiceSet, checklist: Checklist) -> None:
     for service in _services_or_fail(submission, services):
         container = service.ingress_container
@@ -290,7 +291,7 @@ def scaling_problems(service: Service) -> list[str]:
     return problems
 
 
-@check(5, "CPU and memory limits, concurrency and an instance cap", section=SECTION_SERVICE)
+@check(5, "CPU and memory limits, concurrency and an instance cap", section=sections.SERVICE)
 def test_resources_and_scaling(submission: Submission, services: ServiceSet, checklist: Checklist) -> None:
     for service in _services_or_fail(submission, services):
         problems = scaling_problems(service)
@@ -306,7 +307,7 @@ def test_resources_and_scaling(submission: Submission, services: ServiceSet, che
 @check(
     5,
     "The API reaches Cloud SQL and the VPC, and every service carries cost-allocation labels",
-    section=SECTION_ARCHITECTURE,
+    section=sections.ARCHITECTURE,
 )
 def test_cloud_wiring(
     submission: Submission, services: ServiceSet, plant_data: PlantData, checklist: Checklist

@@ -6,8 +6,7 @@ fails never passes the healthy run: both score 0 here. Credit comes only from te
 
 from __future__ import annotations
 
-from graders.lab06 import smoke
-from graders.lab06.conftest import SECTION_LAB
+from graders.lab06 import sections, smoke
 from graders.lab06.plant_data import EVAL_SET, PlantData
 from graders.sdk import Checklist, Submission, check, fail
 
@@ -39,7 +38,7 @@ def _why_not_caught(run: smoke.SmokeRun) -> str:
 @check(
     20,
     "The smoke test passes against a healthy Copilot and fails, naming the step, on each broken one",
-    section=SECTION_LAB,
+    section=sections.LAB,
     assignment=True,
     timeout=180,
 )
@@ -65,14 +64,14 @@ def test_smoke_test_against_copilot(
                 f"against {scenario.description}, the smoke test must fail (non-zero exit); {_why_not_caught(run)}: "
                 f"{scenario.hint}",
                 smoke.SCRIPT,
-                weight=CAUGHT_WEIGHT + NAMED_WEIGHT,
+                weight=(CAUGHT_WEIGHT + NAMED_WEIGHT) * scenario.weight,
             )
             continue
-        checklist.require(True, "", weight=CAUGHT_WEIGHT)
+        checklist.require(True, "", weight=CAUGHT_WEIGHT * scenario.weight)
         checklist.require(
             run.names_the_step(),
             f"against {scenario.description}, the smoke test exited {run.result.returncode} but did not say which "
             f"step failed (print e.g. 'FAIL {scenario.step_words[0]}: ...'); it printed:\n{_printed(run, 4)}",
             smoke.SCRIPT,
-            weight=NAMED_WEIGHT,
+            weight=NAMED_WEIGHT * scenario.weight,
         )

@@ -8,9 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from graders.lab07.hcl import parse
+from graders.sdk import safe_yaml
 
 CASES_DIR = Path(__file__).resolve().parent / "policy_inputs"
 SHAPES = {".tf": "HCL", ".tfvars": "HCL variables", ".json": "plan JSON"}
@@ -42,9 +41,15 @@ def _read(path: Path) -> PolicyInput:
     return PolicyInput(name, SHAPES[path.suffix], parse(text, name).data)
 
 
+def _cases_file() -> dict[str, Any]:
+    path = CASES_DIR / "cases.yaml"
+    data = safe_yaml.load(path.read_text(encoding="utf-8"), str(path))
+    return data if isinstance(data, dict) else {}
+
+
 @cache
 def load_cases() -> list[PolicyCase]:
-    meta = yaml.safe_load((CASES_DIR / "cases.yaml").read_text(encoding="utf-8"))
+    meta = _cases_file()
     cases = []
     for expect, folder in (("deny", "bad"), ("allow", "good")):
         for stem, info in meta[folder].items():
@@ -58,5 +63,5 @@ def load_cases() -> list[PolicyCase]:
 
 
 def topics() -> dict[str, str]:
-    data = yaml.safe_load((CASES_DIR / "cases.yaml").read_text(encoding="utf-8"))
+    data = _cases_file()
     return {str(k): str(v) for k, v in data["topics"].items()}

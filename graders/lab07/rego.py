@@ -206,6 +206,12 @@ class RegorusEngine(RegoEngine):
     def evaluate(
         self, policies: Sequence[PolicyFile], inputs: Sequence[tuple[str, Any]], namespace: str = DEFAULT_NAMESPACE
     ) -> list[Verdict]:
+        """Query each deny/warn rule, as conftest does, with the rule names read from the AST.
+
+        One ``eval_query("data.<namespace>")`` would return every rule's value, but regorus 0.13
+        drops deny messages there that ``eval_rule`` returns (the reference policies' known cases
+        in tests/labs/test_lab07_units.py fail open that way), so each rule is queried on its own.
+        """
         engine, rules = self._load(policies)
         names = sorted(
             {

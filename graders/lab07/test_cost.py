@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from graders.lab07 import sections
 from graders.lab07.cost import ESTIMATE_FILE, PRICING_FILE, CostModelError, committed_totals, recompute, totals
 from graders.lab07.project import TerraformProject
 from graders.sdk import Checklist, Submission, check, fail
@@ -11,9 +12,9 @@ REGENERATE = "run `python scripts/estimate_cost.py` and commit terraform/cost-es
 
 
 @check(
-    points=10,
+    points=8,
     name="The committed cost estimate matches the configuration (within 5%)",
-    section="Drift detection workflow and cost",
+    section=sections.COST,
     assignment=True,
 )
 def test_cost_estimate(submission: Submission, project: TerraformProject, checklist: Checklist) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from graders.lab07 import sections
 from graders.lab07.policy_cases import PolicyCase, topics
 from graders.lab07.project import STUDENT_POLICY_DIR, TERRAFORM_DIR, TerraformProject, require_assignment
 from graders.lab07.rego import PolicyError, PolicyFile, RegoEngine, Verdict
 from graders.lab07.resolve import resolve_locals
 from graders.sdk import check, fail, partial
 
-SECTION = "Policy as code with OPA/Conftest"
+SECTION = sections.POLICY
 
 
 def _project_inputs(project: TerraformProject) -> list[tuple[str, Any]]:
@@ -60,7 +61,7 @@ def test_instructor_policies(
         fail(f"{len(denied)} policy violation(s) in {TERRAFORM_DIR}/: {shown}{more}", denied[0][0])
 
 
-@check(points=5, name="Your policies pass on your own configuration", section=SECTION)
+@check(points=4, name="Your policies pass on your own configuration", section=SECTION)
 def test_student_policies_pass(
     project: TerraformProject, rego_engine: RegoEngine, student_policies: list[PolicyFile]
 ) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from graders.lab07 import sections
 from graders.lab07.checkov_scan import scan
 from graders.lab07.project import TERRAFORM_DIR, TerraformProject, require_assignment
 from graders.sdk import Submission, check, fail, skip
 
 
 @check(
-    points=5, name="checkov finds no problem in the curated Terraform checks", section="Reusable modules", timeout=90
+    points=5, name="checkov finds no problem in the curated Terraform checks", section=sections.MODULES, timeout=90
 )
 def test_checkov(submission: Submission, project: TerraformProject) -> None:
     require_assignment(project)

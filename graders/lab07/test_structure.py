@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from graders.lab07 import sections
 from graders.lab07.project import (
     ASSIGNMENT_MODULE,
     ENVIRONMENTS,
@@ -22,9 +23,9 @@ from graders.sdk import Checklist, Submission, check, fail, find_tool, partial, 
 
 ROOT_FILES = ("versions.tf", "providers.tf", "backend.tf", "main.tf", "variables.tf", "outputs.tf")
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "README.md")
-SECTION_STRUCTURE = "Terraform project structure"
-SECTION_MODULES = "Reusable modules"
-SECTION_STATE = "State management with a GCS backend"
+SECTION_STRUCTURE = sections.STRUCTURE
+SECTION_MODULES = sections.MODULES
+SECTION_STATE = sections.STATE
 META_ARGUMENTS = frozenset({"source", "version", "for_each", "count", "depends_on", "providers"})
 
 
@@ -33,7 +34,7 @@ def _listed(items: list[str], limit: int = 6) -> str:
     return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
 
 
-@check(points=5, name="Terraform files are formatted (terraform fmt)", section=SECTION_STRUCTURE)
+@check(points=3, name="Terraform files are formatted (terraform fmt)", section=SECTION_STRUCTURE)
 def test_terraform_fmt(project: TerraformProject) -> None:
     if not project.texts:
         fail(f"{TERRAFORM_DIR}/ has no Terraform files: the lab's configuration lives there", TERRAFORM_DIR)
@@ -82,7 +83,7 @@ def test_terraform_fmt(project: TerraformProject) -> None:
     require_assignment(project)
 
 
-@check(points=5, name="Every Terraform file parses", section=SECTION_STRUCTURE)
+@check(points=3, name="Every Terraform file parses", section=SECTION_STRUCTURE)
 def test_hcl_parses(project: TerraformProject) -> None:
     problems = [str(e) for e in project.errors] + [str(e) for e in project.unreadable]
     if problems:
@@ -94,7 +95,7 @@ def test_hcl_parses(project: TerraformProject) -> None:
 
 
 @check(
-    points=10,
+    points=8,
     name="The gcs module and the project have the expected structure",
     section=SECTION_MODULES,
     assignment=True,
@@ -150,7 +151,7 @@ def test_module_structure(submission: Submission, project: TerraformProject, che
 
 
 @check(
-    points=10,
+    points=8,
     name="Variables have types and descriptions; the gcs module validates its inputs",
     section=SECTION_MODULES,
     assignment=True,
@@ -194,7 +195,7 @@ def test_variables_typed(project: TerraformProject, checklist: Checklist) -> Non
 
 
 @check(
-    points=5, name="Outputs are described; the gcs module exposes its bucket", section=SECTION_MODULES, assignment=True
+    points=4, name="Outputs are described; the gcs module exposes its bucket", section=SECTION_MODULES, assignment=True
 )
 def test_outputs_described(project: TerraformProject, checklist: Checklist) -> None:
     module_outputs = list(project.blocks(project.module(ASSIGNMENT_MODULE), "output"))
@@ -243,7 +244,7 @@ def _required_providers(body: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@check(points=5, name="Terraform and provider versions are pinned", section=SECTION_STRUCTURE)
+@check(points=4, name="Terraform and provider versions are pinned", section=SECTION_STRUCTURE)
 def test_providers_pinned(project: TerraformProject, checklist: Checklist) -> None:
     """Root pins with an upper bound (half the check each); modules state source and minimum (a quarter each)."""
     root_blocks = list(project.terraform_blocks(project.root))
@@ -403,7 +404,7 @@ def _per_region(value: Any) -> bool:
 
 
 @check(
-    points=10,
+    points=8,
     name="The gcs module is called once per region with labels and a CMEK key",
     section=SECTION_MODULES,
     assignment=True,

@@ -86,7 +86,7 @@ def _is_under(path: str, folder: str) -> bool:
 
 def _document_lines(text: str) -> list[int]:
     """1-based first line of each non-empty document (the file already passed the alias-bomb check)."""
-    loader = yaml.CSafeLoader(text) if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader(text)
+    loader = safe_yaml.SafeLoader(text)
     lines = []
     try:
         while loader.check_node():

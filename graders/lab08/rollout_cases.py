@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from graders.sdk import safe_yaml
 
 FIXTURES = Path(__file__).with_name("fixtures") / "rollout"
 FAKE_KUBECTL = FIXTURES / "fake_kubectl.py"
@@ -45,7 +45,7 @@ class WatchCase:
 
 @cache
 def _data() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((FIXTURES / "cases.yaml").read_text(encoding="utf-8"))
+    data: dict[str, Any] = safe_yaml.load((FIXTURES / "cases.yaml").read_text(encoding="utf-8"), "cases.yaml")
     return data
 
 

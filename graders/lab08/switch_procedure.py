@@ -4,20 +4,18 @@ A procedure is judged by what its commands do, not by how they are spelt: ``kube
 (a global flag before the verb), a command continued over lines with ``\\``, one inside ``&&`` or
 ``$(...)``, ``kubectl set selector service X color=green`` and ``kubectl apply -f service.yaml`` all
 switch the Service. Code is found with markdown-it-py (fenced and indented blocks, inline code spans),
-split into simple commands with tree-sitter's bash grammar, and each command's words are unquoted
-with ``shlex``; kubectl's own global flags are skipped to find its verb.
+split into simple commands by :mod:`graders.sdk.bash` (tree-sitter's bash grammar, words unquoted as
+bash would); kubectl's own global flags are skipped to find its verb.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import PurePosixPath
-from typing import Any
 
 from markdown_it import MarkdownIt
+
+from graders.sdk import bash
 
 MARKDOWN_SUFFIXES = (".md", ".rst")
 BLUE_GREEN_FOLDER = "k8s/blue-green"
@@ -69,16 +67,9 @@ KUBECTL_VALUE_FLAGS = frozenset(
         "--timeout",
         "-c",
         "--container",
+        "--replicas",
     }
 )
-
-
-@dataclass(frozen=True)
-class Command:
-    """One simple command: its unquoted words and where it starts (line, column) in the procedure."""
-
-    words: tuple[str, ...]
-    position: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -118,86 +109,17 @@ def code_spans(path: str, text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-@cache
-def _parser() -> Any | None:
-    try:
-        import tree_sitter
-        import tree_sitter_bash
-    except ImportError:  # pragma: no cover - a dependency of the kit; the fallback keeps grading
-        return None
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
-
-
-def _unquote(text: str) -> list[str]:
-    try:
-        return shlex.split(text.replace("\\\n", " "))
-    except ValueError:
-        return [text]
-
-
-def _walk(node: Any) -> Any:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
-
-
-def _tree_sitter_commands(parser: Any, code: str) -> list[tuple[int, int, list[str]]]:
-    tree = parser.parse(code.encode("utf-8"))
-    found = []
-    for node in _walk(tree.root_node):
-        if node.type != "command":
-            continue
-        words: list[str] = []
-        for child in node.children:
-            if child.type == "variable_assignment" or child.type.endswith("redirect"):
-                continue
-            words.extend(_unquote(child.text.decode("utf-8", "replace")))
-        if words:
-            found.append((node.start_point[0], node.start_point[1], words))
-    return found
-
-
-def _shlex_commands(code: str) -> list[tuple[int, int, list[str]]]:
-    """Fallback without tree-sitter: continuation lines joined, split at bash's control operators."""
-    found = []
-    joined = code.replace("\\\n", " ")
-    for row, line in enumerate(joined.splitlines()):
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        try:
-            tokens = list(lexer)
-        except ValueError:
-            continue
-        words: list[str] = []
-        for token in [*tokens, ";"]:
-            if token and set(token) <= set(";&|()"):
-                while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
-                    words.pop(0)
-                if words:
-                    found.append((row, 0, words))
-                words = []
-            else:
-                words.append(token)
-    return found
-
-
-def commands(path: str, text: str) -> list[Command]:
+def commands(path: str, text: str) -> list[bash.Command]:
     """Every simple command in the procedure file, in document order."""
-    parser = _parser()
-    found = []
-    for line, column, code in code_spans(path, text):
-        parsed = _tree_sitter_commands(parser, code) if parser else _shlex_commands(code)
-        for row, col, words in parsed:
-            found.append(Command(tuple(words), (line + row, (column if row == 0 else 0) + col)))
+    found = [
+        command for line, column, code in code_spans(path, text) for command in bash.commands(code, (line, column))
+    ]
     return sorted(found, key=lambda c: c.position)
 
 
-def kubectl_call(command: Command) -> KubectlCall | None:
+def kubectl_call(command: bash.Command) -> KubectlCall | None:
     """The kubectl call of a command (``sudo``/``env`` prefixes allowed), or None."""
-    words = list(command.words)
-    while words and words[0] in ("sudo", "env", "command", "time"):
-        words.pop(0)
+    words = list(command.argv)
     if not words or PurePosixPath(words[0]).name not in ("kubectl", "kubectl.exe"):
         return None
     positionals: list[str] = []
@@ -242,10 +164,38 @@ def _service_file(path: str) -> bool:
     return "service" in name or "svc" in name or name == PurePosixPath(BLUE_GREEN_FOLDER).name
 
 
-def first_switch(path: str, text: str) -> Command | None:
+def first_switch(path: str, text: str) -> bash.Command | None:
     """The first command of the procedure that switches the Service, or None."""
     for command in commands(path, text):
         call = kubectl_call(command)
         if call is not None and switches_service(call):
+            return command
+    return None
+
+
+def selected_colours(call: KubectlCall, colours: tuple[str, ...]) -> set[str]:
+    """The colours a switching call's selector names (``-p`` patch text or ``set selector`` pairs)."""
+    texts = [*call.flags.get("-p", []), *call.flags.get("--patch", [])]
+    if call.verb == "set":
+        texts += list(call.positionals[2:])
+    return {colour for text in texts for colour in colours if colour in text.lower()}
+
+
+def retires_deployment(call: KubectlCall) -> bool:
+    """Whether the call scales a Deployment to zero or deletes one (the old colour's cleanup)."""
+    args = call.positionals[1:]
+    kind = args[0].split("/", 1)[0].lower() if args else ""
+    deployment = kind in ("deployment", "deployments", "deploy")
+    if call.verb == "delete":
+        return deployment
+    replicas = [*call.flags.get("--replicas", [])]
+    return call.verb == "scale" and deployment and replicas[-1:] == ["0"]
+
+
+def first_retirement(path: str, text: str) -> bash.Command | None:
+    """The first command of the procedure that scales a Deployment to zero or deletes one, or None."""
+    for command in commands(path, text):
+        call = kubectl_call(command)
+        if call is not None and retires_deployment(call):
             return command
     return None

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 
-from graders.lab08 import switch_procedure
+from graders.lab08 import sections, switch_procedure
 from graders.lab08.bluegreen import COLOURS, Pair, find_pair, images, missing_readiness, spec_difference
 from graders.lab08.k8s_manifests import BLUE_GREEN_DIR, Manifest, ManifestSet, pod_labels
 from graders.lab08.selectors import label_selector_matches, service_selects
 from graders.lab08.wiring import pdb_problems, port_exists
 from graders.sdk import Checklist, Submission, check, fail
-
-SECTION = "Lab: blue/green deployment and a simulated rollout status check"
 
 
 def _pair(manifest_set: ManifestSet) -> Pair:
@@ -37,7 +35,7 @@ def live_colour(service: Manifest, pair: Pair) -> list[str]:
 @check(
     8,
     "Blue and green Deployments differ only in colour and image tag, with readiness probes",
-    section=SECTION,
+    section=sections.LAB,
     assignment=True,
 )
 def test_bluegreen_pod_specs(manifest_set: ManifestSet, checklist: Checklist) -> None:
@@ -85,7 +83,7 @@ def test_bluegreen_pod_specs(manifest_set: ManifestSet, checklist: Checklist) ->
     )
 
 
-@check(6, "The Service selects exactly one colour's pods", section=SECTION, assignment=True)
+@check(6, "The Service selects exactly one colour's pods", section=sections.LAB, assignment=True)
 def test_bluegreen_service_selector(manifest_set: ManifestSet, checklist: Checklist) -> None:
     pair = _pair(manifest_set)
     services = manifest_set.of_kind("Service", under=BLUE_GREEN_DIR)
@@ -121,7 +119,7 @@ def test_bluegreen_service_selector(manifest_set: ManifestSet, checklist: Checkl
             )
 
 
-@check(4, "A PodDisruptionBudget covers the live colour", section=SECTION, assignment=True)
+@check(4, "A PodDisruptionBudget covers the live colour", section=sections.LAB, assignment=True)
 def test_bluegreen_pdb(manifest_set: ManifestSet, checklist: Checklist) -> None:
     pair = _pair(manifest_set)
     services = manifest_set.of_kind("Service", under=BLUE_GREEN_DIR)
@@ -145,8 +143,10 @@ def _position(text: str, offset: int, first_line: int) -> tuple[int, int]:
     return first_line + before.count("\n"), offset - (before.rfind("\n") + 1)
 
 
-@check(3, "A switch procedure: check the rollout, switch the selector, roll back", section=SECTION, assignment=True)
-def test_bluegreen_switch_procedure(submission: Submission, checklist: Checklist) -> None:
+@check(
+    3, "A switch procedure: check the rollout, switch the selector, roll back", section=sections.LAB, assignment=True
+)
+def test_bluegreen_switch_procedure(submission: Submission, manifest_set: ManifestSet, checklist: Checklist) -> None:
     documents = [p for p in submission.walk(BLUE_GREEN_DIR) if p.endswith(SWITCH_SUFFIXES)]
     if not documents:
         fail(
@@ -158,6 +158,8 @@ def test_bluegreen_switch_procedure(submission: Submission, checklist: Checklist
     check_at: tuple[int, int] | None = None
     switch_at: tuple[int, int] | None = None
     rollback = False
+    retire_at: tuple[int, int] | None = None
+    switched_to: set[str] = set()
     first_line = 0
     for path in documents:
         text = submission.read_text(path)
@@ -167,6 +169,11 @@ def test_bluegreen_switch_procedure(submission: Submission, checklist: Checklist
         switch = switch_procedure.first_switch(path, text)
         if switch and switch_at is None:
             switch_at = (first_line + switch.position[0], switch.position[1])
+            call = switch_procedure.kubectl_call(switch)
+            switched_to = switch_procedure.selected_colours(call, COLOURS) if call else set()
+        retire = switch_procedure.first_retirement(path, text)
+        if retire and retire_at is None:
+            retire_at = (first_line + retire.position[0], retire.position[1])
         rollback = rollback or bool(ROLLBACK.search(text))
         first_line += text.count("\n") + 1
     checklist.require(
@@ -186,4 +193,24 @@ def test_bluegreen_switch_procedure(submission: Submission, checklist: Checklist
         f"{where}: the rollout check comes after the switch; verify the new colour first, then move traffic",
         where,
     )
+    live = _live_colour(manifest_set)
+    checklist.require(
+        not (live and switched_to == {live}),
+        f"{where}: the switch command selects {live}, the colour service.yaml already sends traffic to; switch "
+        "the selector to the idle colour that was just deployed and checked",
+        where,
+    )
+    checklist.require(
+        retire_at is None or (switch_at is not None and check_at is not None and max(check_at, switch_at) < retire_at),
+        f"{where}: the old colour is scaled to zero or deleted before the new one is checked and switched to; "
+        "retire it last (it is the rollback until the new colour has proven itself)",
+        where,
+    )
     checklist.require(rollback, f"{where}: describe how to roll back (switch the selector back)", where)
+
+
+def _live_colour(manifest_set: ManifestSet) -> str | None:
+    services = manifest_set.of_kind("Service", under=BLUE_GREEN_DIR)
+    selector = (services[0].spec.get("selector") or {}) if len(services) == 1 else {}
+    named = {str(v).lower() for v in selector.values()} & set(COLOURS) if isinstance(selector, dict) else set()
+    return next(iter(named)) if len(named) == 1 else None

@@ -5,11 +5,10 @@ from __future__ import annotations
 import posixpath
 import re
 
-from graders.lab08 import helm_chart, tooling
+from graders.lab08 import helm_chart, sections, tooling
 from graders.lab08.helm_chart import REQUIRED_VALUES, SEMVER, Chart, HelmRun
 from graders.sdk import Checklist, Submission, SubmissionFileError, check, fail, partial
 
-SECTION_HELM = "Helm chart"
 # Kinds the chart's templates must produce (the same resources as the plain manifests).
 CHART_KINDS = (
     "Deployment",
@@ -24,7 +23,7 @@ CHART_KINDS = (
 )
 
 
-@check(4, "Helm chart structure: Chart.yaml, values files, schema, templates and NOTES.txt", section=SECTION_HELM)
+@check(4, "Helm chart structure: Chart.yaml, values files, schema, templates and NOTES.txt", section=sections.HELM)
 def test_helm_chart_structure(submission: Submission, chart: Chart, checklist: Checklist) -> None:
     meta = chart.metadata
     where = chart.path("Chart.yaml")
@@ -56,7 +55,7 @@ def test_helm_chart_structure(submission: Submission, chart: Chart, checklist: C
 
 
 @check(
-    6, "Every values file satisfies values.schema.json (merged over values.yaml, as Helm does)", section=SECTION_HELM
+    6, "Every values file satisfies values.schema.json (merged over values.yaml, as Helm does)", section=sections.HELM
 )
 def test_helm_values_schema(submission: Submission, chart: Chart, checklist: Checklist) -> None:
     schema_path = chart.path("values.schema.json")
@@ -96,7 +95,7 @@ def test_helm_values_schema(submission: Submission, chart: Chart, checklist: Che
         )
 
 
-@check(3, "helm lint --strict and helm template succeed for every values file", section=SECTION_HELM)
+@check(3, "helm lint --strict and helm template succeed for every values file", section=sections.HELM)
 def test_helm_render(submission: Submission, chart: Chart, helm_run: HelmRun | None, checklist: Checklist) -> None:
     if helm_run is None:
         defaults = submission.load_yaml(chart.path("values.yaml")) or {}

@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from graders.lab08 import tooling
+from graders.lab08 import sections, tooling
 from graders.lab08.k8s_manifests import BLUE_GREEN_DIR, K8S_DIR, Manifest, ManifestSet, containers, pod_spec
 from graders.lab08.variant import ANSWERS_FILE, gpu_variant
 from graders.sdk import Checklist, Submission, check, fail, partial
-
-SECTION_MANIFESTS = "Kubernetes manifests"
-SECTION_MESH = "Service mesh and zero trust"
-SECTION_AUTOSCALING = "Autoscaling strategies"
-
 
 # The plant's resources Notebook 08 asks for (the KEDA and Istio ones are counted by crd_resources).
 REQUIRED_KINDS = ("Deployment", "Service", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy")
@@ -30,7 +25,7 @@ def _no_manifests() -> None:
 @check(
     8,
     "The plant's manifests are complete and validate against the Kubernetes schemas (strict)",
-    section=SECTION_MANIFESTS,
+    section=sections.MANIFESTS,
 )
 def test_manifests_schema(
     manifest_set: ManifestSet,
@@ -73,7 +68,7 @@ def test_manifests_schema(
         )
 
 
-@check(6, "KEDA and Istio resources validate against their CRD schemas", section=SECTION_MESH)
+@check(6, "KEDA and Istio resources validate against their CRD schemas", section=sections.MESH)
 def test_crd_resources(manifest_set: ManifestSet, checklist: Checklist) -> None:
     plant = manifest_set.outside(BLUE_GREEN_DIR)
     for group, kind in tooling.CRD_SCHEMAS:
@@ -94,7 +89,7 @@ def test_crd_resources(manifest_set: ManifestSet, checklist: Checklist) -> None:
 @check(
     8,
     "checkov's Kubernetes checks pass (probes, requests and limits, hardened security context)",
-    section=SECTION_MANIFESTS,
+    section=sections.MANIFESTS,
 )
 def test_checkov_kubernetes(
     manifest_set: ManifestSet, checkov_findings: tuple[list[tooling.CheckovFinding], int], checklist: Checklist
@@ -150,7 +145,7 @@ def _tolerates_gpu_taint(spec: dict[str, Any]) -> bool:
     return False
 
 
-@check(4, "A GPU variant of the API with a GPU node selector, toleration and GPU limit", section=SECTION_MANIFESTS)
+@check(4, "A GPU variant of the API with a GPU node selector, toleration and GPU limit", section=sections.MANIFESTS)
 def test_gpu_variant(
     manifest_set: ManifestSet,
     overlay_manifests: list[Manifest],

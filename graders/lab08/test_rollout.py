@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from graders.lab08 import rollout_cases
+from graders.lab08 import rollout_cases, sections
 from graders.lab08.rollout_cases import FAKE_KUBECTL, SCRIPT, Case
 from graders.sdk import Checklist, ProcessResult, Submission, check, fail, run
 
-SECTION = "Lab: blue/green deployment and a simulated rollout status check"
 RUN_TIMEOUT_S = 20.0
 
 
@@ -56,7 +55,7 @@ def _shown(result: ProcessResult) -> str:
 @check(
     14,
     "rollout_status.py gives kubectl's verdict and exit code for each deployment status",
-    section=SECTION,
+    section=sections.LAB,
     assignment=True,
     timeout=180,
 )
@@ -87,7 +86,7 @@ def test_rollout_verdicts(
 @check(
     4,
     "rollout_status.py rejects malformed JSON with a message and exit 2, not a traceback",
-    section=SECTION,
+    section=sections.LAB,
     assignment=True,
 )
 def test_rollout_malformed_input(
@@ -116,7 +115,7 @@ def test_rollout_malformed_input(
 @check(
     5,
     "rollout_status.py --watch polls the command until the rollout completes or fails",
-    section=SECTION,
+    section=sections.LAB,
     assignment=True,
     timeout=120,
 )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from graders.lab08 import sections
 from graders.lab08.k8s_manifests import BLUE_GREEN_DIR, K8S_DIR, Manifest, ManifestSet, containers, pod_labels
 from graders.lab08.selectors import label_selector_matches, service_selects
 from graders.lab08.wiring import pdb_problems, port_exists
 from graders.sdk import Checklist, check, fail
 
-SECTION_MANIFESTS = "Kubernetes manifests"
-SECTION_AUTOSCALING = "Autoscaling strategies"
-SECTION_MESH = "Service mesh and zero trust"
 CUSTOM_METRIC_TYPES = ("Pods", "Object", "External")
 QUEUE_TRIGGERS = (
     "redis",
@@ -49,7 +47,7 @@ def _cpu_requested(deployment: Manifest) -> list[str]:
     return missing
 
 
-@check(7, "HPA on CPU and a custom metric; KEDA scales the worker on queue depth", section=SECTION_AUTOSCALING)
+@check(7, "HPA on CPU and a custom metric; KEDA scales the worker on queue depth", section=sections.AUTOSCALING)
 def test_autoscaling(manifest_set: ManifestSet, checklist: Checklist) -> None:
     deployments = _deployments(manifest_set)
     hpas = [m for m in manifest_set.outside(BLUE_GREEN_DIR) if m.kind == "HorizontalPodAutoscaler"]
@@ -128,7 +126,7 @@ def test_autoscaling(manifest_set: ManifestSet, checklist: Checklist) -> None:
     )
 
 
-@check(5, "Service, Ingress (TLS) and PodDisruptionBudget select the API's pods and ports", section=SECTION_MANIFESTS)
+@check(5, "Service, Ingress (TLS) and PodDisruptionBudget select the API's pods and ports", section=sections.MANIFESTS)
 def test_service_wiring(manifest_set: ManifestSet, checklist: Checklist) -> None:
     plant = manifest_set.outside(BLUE_GREEN_DIR)
     deployments = _deployments(manifest_set)
@@ -155,21 +153,15 @@ def test_service_wiring(manifest_set: ManifestSet, checklist: Checklist) -> None
     if checklist.require(ingresses, f"no Ingress under {K8S_DIR}/: expose the API over HTTPS", K8S_DIR):
         ingress = ingresses[0]
         tls = [t for t in ingress.spec.get("tls") or [] if isinstance(t, dict)]
-        checklist.require(
-            tls and all(t.get("secretName") and t.get("hosts") for t in tls),
-            f"{ingress.label}: add spec.tls with hosts and a secretName (the certificate)",
-            ingress.where,
-        )
+        if not (tls and all(t.get("secretName") and t.get("hosts") for t in tls)):  # tokens in plain text
+            fail(f"{ingress.label}: add spec.tls with hosts and a secretName (the certificate)", ingress.where)
         tls_hosts = {h for t in tls for h in t.get("hosts") or []}
         for rule in ingress.spec.get("rules") or []:
             if not isinstance(rule, dict):
                 continue
             host = rule.get("host")
-            checklist.require(
-                host in tls_hosts,
-                f"{ingress.label}: host {host!r} is served without TLS (not in spec.tls)",
-                ingress.where,
-            )
+            if host not in tls_hosts:
+                fail(f"{ingress.label}: host {host!r} is served without TLS (not in spec.tls)", ingress.where)
             for path in (rule.get("http") or {}).get("paths") or []:
                 backend: dict[str, Any] = ((path or {}).get("backend") or {}).get("service") or {}
                 name = backend.get("name")
@@ -198,7 +190,7 @@ def _selects(policy_selector: Any, labels: dict[str, str]) -> bool:
 @check(
     5,
     "Zero trust: default-deny NetworkPolicies, STRICT mTLS and AuthorizationPolicies naming their sources",
-    section=SECTION_MESH,
+    section=sections.MESH,
 )
 def test_zero_trust(manifest_set: ManifestSet, checklist: Checklist) -> None:
     plant = manifest_set.outside(BLUE_GREEN_DIR)
@@ -236,9 +228,8 @@ def test_zero_trust(manifest_set: ManifestSet, checklist: Checklist) -> None:
         modes = [(p.spec.get("mtls") or {}).get("mode")]
         modes += [(v or {}).get("mode") for v in (p.spec.get("portLevelMtls") or {}).values() if isinstance(v, dict)]
         weak = [m for m in modes if m in ("PERMISSIVE", "DISABLE")]
-        checklist.require(
-            not weak, f"{p.label}: mTLS mode {weak[0] if weak else ''} accepts plain-text traffic; use STRICT", p.where
-        )
+        if weak:  # plain text inside the mesh: zero trust does not hold at all
+            fail(f"{p.label}: mTLS mode {weak[0]} accepts plain-text traffic; use STRICT", p.where)
     authz = [m for m in plant if m.kind == "AuthorizationPolicy"]
     allow = [a for a in authz if a.spec.get("action", "ALLOW") == "ALLOW" and a.spec.get("rules")]
     deny_all = [a for a in authz if not a.spec.get("rules") and a.spec.get("action", "ALLOW") == "ALLOW"]

@@ -6,8 +6,9 @@ fractional scores here carry partial credit all the way to Classroom. The render
 ``labNN=<base64>`` line per lab: the format of ``$GITHUB_OUTPUT``.
 
 The format has no free text per runner, and the reporter prints only the messages of ``error`` tests,
-so when checks could not run for want of a tool, the banner opens the ``message`` of each runner's
-first ``error`` test (its first test when it has none).
+so what concerns a whole lab (the banner of checks that could not run for want of a tool, then the
+lab's notes, e.g. "the grader could not be loaded") opens the ``message`` of each runner's first
+``error`` test (its first test when it has none; a lab with no checks gets one error test for it).
 """
 
 from __future__ import annotations
@@ -17,14 +18,29 @@ import json
 from typing import Any
 
 from graders.engine.model import GradeReport, LabResult, Status
-from graders.reports.formatting import line_number
 from graders.reports.missing_tools import missing_tools_lines
 
 _STATUS = {Status.PASSED: "pass", Status.FAILED: "fail", Status.ERROR: "error", Status.SKIPPED: "error"}
 
 
+def _lab_note_test(lab: LabResult) -> dict[str, Any]:
+    """The test that carries a lab's notes when the lab has no checks (e.g. no grader installed)."""
+    return {
+        "name": f"{lab.id}: grader",
+        "status": "error",
+        "score": 0.0,
+        "max_score": 0.0,
+        "message": None,
+        "line_no": None,
+        "filename": None,
+        "duration": 0.0,
+        "execution_time": "0.00s",
+    }
+
+
 def lab_payload(lab: LabResult, banner: list[str] | None = None) -> dict[str, Any]:
-    """One runner's result; ``banner`` (the missing-tools lines) opens its first error's (else first test's) message."""
+    """One runner's result; ``banner`` (the missing-tools lines) and the lab's notes open its first
+    error's (else first test's) message."""
     tests: list[dict[str, Any]] = [
         {
             "name": f"{c.id}: {c.name}",
@@ -32,17 +48,20 @@ def lab_payload(lab: LabResult, banner: list[str] | None = None) -> dict[str, An
             "score": c.score,
             "max_score": c.max_score,
             "message": c.feedback or None,
-            "line_no": line_number(c.location),
-            "filename": c.location.rsplit(":", 1)[0] if c.location else None,
+            "line_no": c.location.line if c.location else None,
+            "filename": c.location.file if c.location else None,
             "duration": round(c.duration_s, 3),
             "execution_time": f"{c.duration_s:.2f}s",
         }
         for c in lab.checks
     ]
-    if banner and tests:
+    lead = [*(banner or []), *lab.notes]
+    if lab.notes and not tests:
+        tests.append(_lab_note_test(lab))
+    if lead and tests:
         # The reporter prints the message of `error` tests only (tool-skipped checks are errors here).
         first = next((t for t in tests if t["status"] == "error"), tests[0])
-        first["message"] = "\n".join([*banner, *([first["message"]] if first["message"] else [])])
+        first["message"] = "\n".join([*lead, *([first["message"]] if first["message"] else [])])
     statuses = {t["status"] for t in tests}
     overall = "error" if "error" in statuses and "fail" not in statuses else "fail" if statuses - {"pass"} else "pass"
     return {"version": 1, "status": overall, "max_score": lab.max_score, "tests": tests}

@@ -19,14 +19,6 @@ def needs_work(lab: LabResult) -> list[CheckResult]:
     return [c for c in lab.checks if c.status is not Status.PASSED]
 
 
-def line_number(location: str | None) -> int | None:
-    """The line of a ``file:line`` location, if it has one."""
-    if not location or ":" not in location:
-        return None
-    tail = location.rsplit(":", 1)[1]
-    return int(tail) if tail.isdigit() else None
-
-
 def status_counts(lab: LabResult) -> str:
     counts = lab.counts
     parts = [f"{n} {name}" for name, n in counts.items() if n]

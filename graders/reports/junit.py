@@ -36,10 +36,9 @@ def render(report: GradeReport) -> str:
         for c in lab.checks:
             case = ET.SubElement(suite, "testcase", classname=lab.id, name=c.id, time=f"{c.duration_s:.3f}")
             if c.location:
-                file, _, line = c.location.partition(":")
-                case.set("file", file)
-                if line.isdigit():
-                    case.set("line", line)
+                case.set("file", c.location.file)
+                if c.location.line is not None:
+                    case.set("line", str(c.location.line))
             cprops = ET.SubElement(case, "properties")
             ET.SubElement(cprops, "property", name="name", value=c.name)
             ET.SubElement(cprops, "property", name="score", value=str(c.score))

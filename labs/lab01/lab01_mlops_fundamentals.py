@@ -483,10 +483,13 @@ except MlflowException:
 #   Tags also carry the lineage: dataset versions, git commit, run kind, and the promotion decision.
 # - **The alias is the release switch.** The service loads `models:/inspection-cnn@champion`, never a
 #   version number, so releasing and rolling back is moving an alias, not redeploying. The alias moves only
-#   for a version that meets **every acceptance criterion** of `params.yaml` *and* **beats the current
+#   for a version that meets **every acceptance criterion** of `params.yaml` (all of them together: failing
+#   any one keeps the alias where it is) *and* **beats the current
 #   champion** re-measured on the same evaluation set: its accuracy must be strictly greater, since a tie
 #   is no reason to change what the plant runs. The release record is the record of the version the alias
-#   points to, which is not always the newest version. Every candidate is still registered, with a
+#   points to, which is not always the newest version, and it pins that version by number
+#   (`models:/inspection-cnn/<version>` in `model.uri`), never by the alias, which moves on at the next
+#   promotion. Every candidate is still registered, with a
 #   `promotion` tag that says why it was or was not promoted: the registry keeps the full history, which is
 #   what ISO 9001's "nonconforming outputs are identified" (8.7) asks for.
 #

@@ -340,7 +340,8 @@ KEY_OUTPUTS["vision batching"] = f"{len(images)} concurrent images in {vision.ba
 #    to one of them, else **403** with a short reason. **Access is decided before existence**: an unknown
 #    equipment id of another plant is a 403 like a known one, so nobody can probe another plant's registry by
 #    telling "unknown" (422) from "forbidden" (403). Roles add a second dimension: only engineers, plant
-#    managers and admins start analyses; only admins read the audit trail.
+#    managers and admins start analyses; only admins read the audit trail. A role never widens the plants:
+#    an admin of one plant is refused another plant's data like anyone else.
 #
 # The cell sends the requests a curious or careless client sends and prints what each gets back.
 
@@ -645,7 +646,8 @@ KEY_OUTPUTS["API tests"] = output.splitlines()[-1] if output else "not run"
 #    with a short detail, never a stream that breaks off and never a `done`).
 # 3. Write the audit middleware in `src/copilot/audit/middleware.py`: time every request, echo or generate
 #    `X-Request-ID`, turn an unhandled exception into a 500 (never a 200, never a lost record), and after the
-#    response build one `AuditRecord` (user and role from the verified token, plant and equipment from the
+#    response build one `AuditRecord` (user and role from the verified token only: a forged or expired token
+#    is the client's word, so its record has no user; plant and equipment from the
 #    audit context or the request, route template (`/v1/analyses/{job_id}` for `GET /v1/analyses/42`: the
 #    matched route's path, not the raw path), status, latency in milliseconds) and submit it to the writer,
 #    which stores it off the request path.
@@ -668,22 +670,22 @@ KEY_OUTPUTS["API tests"] = output.splitlines()[-1] if output else "not run"
 # | check | points | part | notebook section |
 # | --- | ---: | --- | --- |
 # | Successful requests are audited completely | 11 | assignment | Lab: audit trail middleware |
-# | Latency is recorded in milliseconds | 6 | assignment | Lab: audit trail middleware |
+# | Latency is recorded in milliseconds | 4 | assignment | Lab: audit trail middleware |
 # | Rejected requests (401, 403, 422) are audited | 13 | assignment | Lab: audit trail middleware |
 # | Failed requests are audited as 500, never turned into 200 | 9 | assignment | Lab: audit trail middleware |
 # | Correlation ids are echoed, generated and recorded | 6 | assignment | Lab: audit trail middleware |
 # | No audit record is lost across 100 concurrent requests | 11 | assignment | Lab: audit trail middleware |
-# | Server-Sent Events stream progress, tokens and a final answer | 15 | assignment | Streaming long-running analyses with Server-Sent Events |
+# | Server-Sent Events stream progress, tokens and a final answer | 9 | assignment | Streaming long-running analyses with Server-Sent Events |
 # | Cross-plant requests are 403 and leak nothing | 15 | assignment | Input validation and plant-level RBAC with Pydantic |
-# | Audit API: admins only, filters and pagination | 1 | lab | Lab: audit trail middleware |
+# | Audit API: admins only, filters and pagination | 5 | lab | Lab: audit trail middleware |
 # | OpenAPI contract has the Copilot's operations and schemas | 3 | lab | API design contract with OpenAPI |
 # | Liveness and readiness endpoints | 1 | lab | Dependency injection for retrieval and GPU-bound inference |
 # | RAG query answers with citations from the plant's documents | 2 | lab | Dependency injection for retrieval and GPU-bound inference |
 # | Invalid inputs are 422 with field errors | 2 | lab | Input validation and plant-level RBAC with Pydantic |
-# | Requests without a valid token are 401 | 2 | lab | Input validation and plant-level RBAC with Pydantic |
+# | Requests without a valid token are 401 | 6 | lab | Input validation and plant-level RBAC with Pydantic |
 # | Vision classification with upload limits | 2 | lab | Dependency injection for retrieval and GPU-bound inference |
 # | Analyses are accepted (202) and finish with a result | 1 | lab | Streaming long-running analyses with Server-Sent Events |
-# | **total** (86 for the assignment) | **100** | | |
+# | **total** (78 for the assignment) | **100** | | |
 # <!-- END RUBRIC -->
 
 # %% [markdown]

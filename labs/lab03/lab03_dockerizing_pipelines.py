@@ -276,8 +276,10 @@ else:
 # Environment variables are for **configuration**, not for **secrets**: `docker inspect` prints them, every
 # child process inherits them, crash reports and debug pages dump them. The Copilot's rules:
 #
-# - **Build time**: no secret in `ARG` or `ENV` (both end up in `docker history`). The private package
-#   index is a BuildKit secret, mounted for one `RUN` only: `RUN --mount=type=secret,id=pip_conf,...`.
+# - **Build time**: no secret in `ARG` or `ENV` (both end up in `docker history`), whatever the variable is
+#   called: an index URL with `user:token@` in it, or a harmless-sounding `ARG` that a `RUN` puts into a
+#   URL's user part or an `Authorization:` header, is a secret too. The private package index is a BuildKit
+#   secret, mounted for one `RUN` only: `RUN --mount=type=secret,id=pip_conf,...`.
 # - **Build context**: `.dockerignore` is an allow-list (`**`, then `!src/` ...) and excludes `.env*` and
 #   `secrets/` again, so a stray `.env` can never be copied into a layer.
 # - **Run time**: compose `secrets:` mounts each secret file read-only at `/run/secrets/<name>`. The
@@ -694,6 +696,14 @@ else:
 # A read-only root filesystem is the item with the biggest effect: an attacker (or a bug) cannot drop a
 # binary, change the code or fill the disk; the Copilot writes only to the tmpfs and its named volume.
 #
+# A `HEALTHCHECK` counts only if it works. Docker runs its command **inside the container**, so it can use
+# only what the image has: `python:3.11-slim` has no `curl` or `wget`, and `CMD curl -f ...` marks the
+# container unhealthy forever; Python's `urllib.request` is always there. It must call `/healthz` on the
+# port the server listens on (`--port 8080` of the `CMD`, not uvicorn's default 8000) and exit non-zero when
+# the answer is not 200: a command that swallows the error (`|| exit 0`, a bare `try/except`) reports
+# healthy while the API is down. The grader runs your `HEALTHCHECK` command against your running API (with
+# your interpreter, the image's port pointed at it) and again with nothing listening.
+#
 # **Exercise.** Write `hardening_gaps`: given one service of a **merged** compose configuration, list the
 # hardening items it misses, using the names of the table: `non-root user`, `read-only root filesystem`,
 # `tmpfs /tmp`, `no capabilities`, `no new privileges`. The next cell checks it on known services and then
@@ -811,14 +821,14 @@ else:
 #
 # | check | points | part | notebook section |
 # | --- | ---: | --- | --- |
-# | Every compose file is valid against the Compose Specification | 4 | assignment | Lab: staging and production overrides |
+# | Every compose file is valid against the Compose Specification | 3 | assignment | Lab: staging and production overrides |
 # | Local development builds from the checkout with live reload and debug logs | 4 | assignment | Lab: staging and production overrides |
 # | Production pulls images pinned by version or digest (never latest) | 5 | assignment | Lab: staging and production overrides |
 # | Production mounts no source code | 5 | assignment | Lab: staging and production overrides |
 # | Every production service has a restart policy | 3 | assignment | Lab: staging and production overrides |
 # | Every production service has CPU and memory limits | 5 | assignment | Lab: staging and production overrides |
 # | API and worker run with a read-only root filesystem and a /tmp tmpfs | 5 | assignment | Image hardening checklist |
-# | API and worker run unprivileged: non-root user, no capabilities, no new privileges | 4 | assignment | Image hardening checklist |
+# | API and worker run unprivileged: non-root user, no capabilities, no new privileges | 5 | assignment | Image hardening checklist |
 # | No debug settings in production | 4 | assignment | Lab: staging and production overrides |
 # | PostgreSQL and Redis are not published on host ports in production | 5 | assignment | Lab: staging and production overrides |
 # | Production logs are rotated | 3 | assignment | Lab: staging and production overrides |
@@ -828,11 +838,11 @@ else:
 # | Secrets come from compose secrets files, never inline environment values | 6 | lab | Secure handling of environment variables |
 # | Multi-stage build: dependencies built in a stage the runtime copies from | 6 | lab | Multi-stage Dockerfile |
 # | The final stage runs as a non-root USER | 5 | lab | Image hardening checklist |
-# | The image declares a HEALTHCHECK | 4 | lab | Image hardening checklist |
-# | No ADD of remote URLs | 2 | lab | Multi-stage Dockerfile |
-# | No secrets in ENV, ARG or the build context | 3 | lab | Secure handling of environment variables |
-# | hadolint: no errors, few warnings | 5 | lab | Multi-stage Dockerfile |
-# | checkov's Dockerfile checks pass | 5 | lab | Vulnerability scanning |
+# | The image's HEALTHCHECK passes against the running API and fails when it is down | 4 | lab | Image hardening checklist |
+# | No ADD of remote URLs | 3 | lab | Multi-stage Dockerfile |
+# | No secrets in ENV, ARG or the build context | 5 | lab | Secure handling of environment variables |
+# | hadolint: no errors, few warnings | 3 | lab | Multi-stage Dockerfile |
+# | checkov's Dockerfile checks pass | 4 | lab | Vulnerability scanning |
 # | **total** (56 for the assignment) | **100** | | |
 # <!-- END RUBRIC -->
 

@@ -374,12 +374,19 @@ print("app stopped")
 # Alertmanager (`monitoring/alertmanager/alertmanager.yml`) routes by severity:
 #
 # - `severity="page"`: **PagerDuty**. A person is woken up, so it must be urgent, actionable and
-#   about users: error rate, latency budget burning fast, a target down.
+#   about users: error rate, latency budget burning fast, a target down. The error rate is the share of
+#   **5xx** responses (`status=~"5.."`): a 404 or a 429 is the client's mistake and pages nobody. Latency
+#   reads `rate()` of the duration histogram's `_bucket` series aggregated `by (le)` (inside
+#   `histogram_quantile`, or a burn rate over one bucket and `_count`): raw cumulative buckets and counters
+#   describe the service's whole life, not the last minutes. The grader runs your rules with promtool on
+#   scenarios of its own (10 % 5xx after a long healthy history, 4xx only, 1 % 5xx, every request slow,
+#   every request fast) and checks which alerts fire.
 # - `severity="warning"`: the Copilot channel in **Microsoft Teams**, read in working hours:
 #   groundedness dropping, drift, a growing queue, cost per answer.
 #
 # Alerts are grouped by alert name and plant (one page for a plant-wide outage, not one per pod), and a
-# page for a plant inhibits that plant's warnings. So every alert's result keeps the labels its
+# page for a plant inhibits that plant's warnings (`equal: [plant]` on the inhibit rule; without it a page at
+# one plant silences every plant's warnings). So every alert's result keeps the labels its
 # annotations name (`{{ $labels.plant }}`): an aggregation keeps only its `by (...)` labels, and
 # `sum(rate(...))` without `by (plant)` leaves a summary reading "at plant " and one page for all plants. The PagerDuty routing key and the Teams webhook URL
 # are read from files mounted from Secret Manager; they never appear in the configuration.
@@ -447,7 +454,10 @@ else:
 # reviewed. One row per taxonomy family; every query filters on `plant=~"$plant"`, a variable whose
 # values come from `label_values(copilot_build_info, plant)`, so the same dashboard serves every plant
 # of the group. A panel that queries a metric nobody exports shows "No data" forever, so the cell checks
-# every `copilot_` metric the dashboard uses against what the app exported above.
+# every `copilot_` metric the dashboard uses against what the app exported above. A panel must also compute
+# what its title says: "Latency p95" is `histogram_quantile(0.95, sum by (le, ...) (rate(..._bucket[...])))`
+# (raw buckets give the service's whole-life distribution, an aggregation without `le` gives nothing), and
+# "Error ratio (5xx)" counts `status=~"5.."` only, also inside the recording rules a panel reads.
 
 # %%
 dashboard = json.loads(
@@ -505,7 +515,8 @@ KEY_OUTPUTS["dashboard"] = f"{len(panels)} panels, {len(used)} copilot_ metrics,
 # 2. In `monitoring/alerts/copilot-rules.test.yml`, write a scenario where 10 % of requests fail (the
 #    alert is pending at 3 minutes and firing at 10 minutes, with its labels and annotations) and a
 #    control case with 1 % failures where it stays silent. The control case feeds the same metric the
-#    alert reads (a misspelt metric name also keeps it silent, for lack of data, and proves nothing). Run
+#    alert reads (a misspelt metric name also keeps it silent, for lack of data, and proves nothing) and
+#    is evaluated after the alert's `for:` has elapsed (before that, it is silent whatever the traffic). Run
 #    `promtool test rules monitoring/alerts/copilot-rules.test.yml`.
 # 3. Write the `CopilotHighErrorRate` entry of `docs/runbooks/incident-response.md` (the anchor its
 #    `runbook_url` points to) with every section of the template and concrete PromQL and OpenSearch queries.
@@ -530,18 +541,20 @@ KEY_OUTPUTS["dashboard"] = f"{len(panels)} panels, {len(used)} copilot_ metrics,
 # | The synthetic alert scenario passes `promtool test rules` | 10 | assignment | Lab: synthetic alert scenario and incident runbook entry |
 # | The scenario has a case where the alert fires and a control case where it stays silent | 6 | assignment | Lab: synthetic alert scenario and incident runbook entry |
 # | The incident runbook entry has every section, with concrete diagnosis queries | 8 | assignment | Lab: synthetic alert scenario and incident runbook entry |
-# | Alert rules pass `promtool check rules` | 8 | lab | Alerting rules, PagerDuty and Microsoft Teams |
-# | Alerts cover error rate, latency burn, groundedness, drift, queue backlog and target down | 5 | lab | Alerting rules, PagerDuty and Microsoft Teams |
-# | Every alert has a `for:`, a severity, a summary, a description and a runbook_url | 8 | lab | Alerting rules, PagerDuty and Microsoft Teams |
-# | Every runbook_url resolves to an existing runbook file and heading | 7 | lab | Alerting rules, PagerDuty and Microsoft Teams |
-# | Alertmanager routes page alerts to PagerDuty and warnings to Microsoft Teams | 8 | lab | Alerting rules, PagerDuty and Microsoft Teams |
-# | Alertmanager reads secrets from files, groups alerts and inhibits warnings during a page | 4 | lab | Alerting rules, PagerDuty and Microsoft Teams |
-# | The Grafana dashboard parses, is provisioned and filters by a $plant variable | 5 | lab | Grafana dashboard template |
-# | Every metric the dashboard queries is exported by the app or a configured exporter | 6 | lab | Grafana dashboard template |
+# | Alert rules pass `promtool check rules` | 6 | lab | Alerting rules, PagerDuty and Microsoft Teams |
+# | Alerts cover error rate, latency burn, groundedness, drift, queue backlog and target down | 4 | lab | Alerting rules, PagerDuty and Microsoft Teams |
+# | Every alert has a `for:`, a severity, a summary, a description and a runbook_url | 7 | lab | Alerting rules, PagerDuty and Microsoft Teams |
+# | Every runbook_url resolves to an existing runbook file and heading | 6 | lab | Alerting rules, PagerDuty and Microsoft Teams |
+# | Error-rate and latency alerts fire on a real incident and stay silent otherwise (promtool, grader's scenarios) | 6 | lab | Alerting rules, PagerDuty and Microsoft Teams |
+# | Alertmanager routes page alerts to PagerDuty and warnings to Microsoft Teams | 7 | lab | Alerting rules, PagerDuty and Microsoft Teams |
+# | Alertmanager reads secrets from files, groups alerts and inhibits warnings during a page | 5 | lab | Alerting rules, PagerDuty and Microsoft Teams |
+# | The Grafana dashboard parses, is provisioned and filters by a $plant variable | 4 | lab | Grafana dashboard template |
+# | Every metric the dashboard queries is exported by the app or a configured exporter | 5 | lab | Grafana dashboard template |
+# | Dashboard panels compute what their titles say (percentiles, error ratios) | 4 | lab | Grafana dashboard template |
 # | JSON log lines carry the correlation id from X-Request-ID | 6 | lab | Structured JSON logging with correlation ids |
 # | Log shipping parses the JSON lines into OpenSearch with a correlation_id keyword | 3 | lab | Structured JSON logging with correlation ids |
-# | /metrics exports the request, latency, in-flight, info, queue, model and cost families | 10 | lab | Prometheus instrumentation with FastAPI middleware |
-# | Request metrics are labelled by route template, never by raw path | 6 | lab | Prometheus instrumentation with FastAPI middleware |
+# | /metrics exports the request, latency, in-flight, info, queue, model and cost families | 8 | lab | Prometheus instrumentation with FastAPI middleware |
+# | Request metrics are labelled by route template, never by raw path | 5 | lab | Prometheus instrumentation with FastAPI middleware |
 # | **total** (24 for the assignment) | **100** | | |
 # <!-- END RUBRIC -->
 

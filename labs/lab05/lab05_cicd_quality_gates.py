@@ -377,6 +377,8 @@ KEY_OUTPUTS["OIDC"] = f"auth steps {len(auth_steps)}, key material in workflows:
 # **named by commit** so they can be found from the release, and kept for a stated **retention**
 # (90 days here, longer than the plant's audit cycle; the release record is also committed as a
 # release note). `if-no-files-found: error` makes a missing report a failure instead of an empty artefact.
+# The upload of test reports and scan results runs with `if: always()`: a step is skipped once a step
+# before it failed, and the failed run is exactly the one the auditor asks about.
 
 # %%
 retention_default = WORKFLOW.get("env", {}).get("EVIDENCE_RETENTION_DAYS")
@@ -434,10 +436,13 @@ KEY_OUTPUTS["evidence"] = f"{len(uploads)} artefact uploads, retention {retentio
 #    lines, renames included), decide, explain, and exit 0 (may merge), 1 (docs missing) or 2 (unreadable:
 #    the gate never passes what it could not read). Guarded code is the folders of `GUARDED_PATHS`, matched
 #    as path prefixes (`src/copilot/apiary.py` is not under `src/copilot/api/`); a deleted model card or
-#    runbook (`D` status) is not an update; a rename touches both its paths.
+#    runbook (`D` status) is not an update; a rename touches both its paths; adding or deleting a guarded
+#    file (`A`, `D`) changes guarded code as much as editing one.
 # 3. Add the `pr-docs-gate` job to `.github/workflows/main.yml` on pull requests, and require it in the ruleset.
 #    The job lists the changes with `git diff --name-status` (`--name-only` loses a rename's old path and
-#    shows a deletion like an edit).
+#    shows a deletion like an edit) against the pull request's base (`"${BASE_SHA}...HEAD"`, not `HEAD~1`,
+#    which sees the last commit only). A `run:` step without `shell:` runs `bash -e {0}`, without pipefail:
+#    `gate | tee report` would then pass whatever the gate decides, so set `shell: bash` (or `set -o pipefail`).
 # 4. Grade it: `make grade LAB=lab05` at the repository root (from a cell of this notebook:
 #    `!make -C .. grade LAB=lab05`).
 #
@@ -463,8 +468,8 @@ KEY_OUTPUTS["evidence"] = f"{len(uploads)} artefact uploads, retention {retentio
 # | Gate passes an empty change set and never passes one it could not read | 4 | assignment | Lab: pull request checklist |
 # | The PR template's checklist covers model card, runbook, tests, security, CR id, rollback | 8 | assignment | Lab: pull request checklist |
 # | A workflow job runs the PR docs gate on every pull request's changed files | 4 | assignment | Lab: pull request checklist |
-# | Branch protection as code: ruleset with reviews, code owners, checks, signatures | 4 | lab | Branch protection and approvals |
-# | Every workflow validates against the GitHub workflow schema | 4 | lab | GitHub Actions workflow |
+# | Branch protection as code: ruleset with reviews, code owners, checks, signatures | 5 | lab | Branch protection and approvals |
+# | Every workflow validates against the GitHub workflow schema | 3 | lab | GitHub Actions workflow |
 # | Runs are serialised and every job has a timeout | 3 | lab | GitHub Actions workflow |
 # | The job graph makes the gates real (deploy needs test, build and scan) | 7 | lab | GitHub Actions workflow |
 # | Tests run on Python 3.10 and 3.11 and on at least two operating systems | 5 | lab | Matrix testing |

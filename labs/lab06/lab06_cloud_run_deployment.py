@@ -670,7 +670,7 @@ KEY_OUTPUTS["budget"] = ", ".join(f"{float(p):.0%}{' forecast' if f else ''}" fo
 # | The rollback section has an exact, runnable `gcloud run services update-traffic` command | 8 | assignment | Lab: deployment runbook with rollback plan and smoke tests |
 # | The smoke test passes against a healthy Copilot and fails, naming the step, on each broken one | 20 | assignment | Lab: deployment runbook with rollback plan and smoke tests |
 # | deploy.sh passes shellcheck and runs with set -euo pipefail | 6 | lab | Deployment commands with gcloud: IAM roles and service accounts |
-# | deploy.sh deploys without traffic under a tag, shifts traffic in canary steps and rolls back | 8 | lab | Traffic splitting for canary releases |
+# | deploy.sh deploys without traffic under a tag, shifts traffic in canary steps, promotes and rolls back | 8 | lab | Traffic splitting for canary releases |
 # | deploy.sh creates service accounts with least-privilege, justified roles | 5 | lab | Deployment commands with gcloud: IAM roles and service accounts |
 # | The Cloud Run services are valid Knative serving.knative.dev/v1 Services | 7 | lab | Cloud Run service YAML: revisions, probes and limits |
 # | Traffic entries name their revision and add up to 100 % | 5 | lab | Traffic splitting for canary releases |

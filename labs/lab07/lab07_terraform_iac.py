@@ -487,9 +487,15 @@ except NotImplementedError as exc:
 #
 # 1. Write `terraform/modules/gcs` (`versions.tf`, `variables.tf` with types, descriptions and
 #    validation of the name prefix, `main.tf` with uniform access, versioning, CMEK and labels,
-#    `outputs.tf` with described outputs including the bucket name).
+#    `outputs.tf` with described outputs including the bucket name). The bucket keeps the plant's
+#    documents: a lifecycle rule may delete only noncurrent versions (`with_state = "ARCHIVED"` or
+#    `days_since_noncurrent_time`; an `age` condition alone also deletes the live object),
+#    `force_destroy` is false in production, and access is granted on the bucket
+#    (`google_storage_bucket_iam_member`), never on the project (a project grant reaches every bucket,
+#    the state included) and never to `allUsers` or `allAuthenticatedUsers`.
 # 2. Call it in `terraform/main.tf` once per region (`for_each = var.regions`) with the region's name
-#    prefix, location, key and the common labels.
+#    prefix, location, key and the common labels. Bucket names are global: the region's prefix
+#    (`mfgcp-<environment>-<region_short>`) keeps the two regions' buckets from asking for one name.
 # 3. Finish the deny rules in `policy/labels.rego` and `policy/naming.rego` until `conftest verify` passes
 #    (a label with an empty value, `owner = ""`, counts as missing).
 # 4. `terraform fmt -recursive terraform`, then `python scripts/estimate_cost.py` and commit
@@ -515,19 +521,22 @@ except NotImplementedError as exc:
 #
 # | check | points | part | notebook section |
 # | --- | ---: | --- | --- |
-# | The committed cost estimate matches the configuration (within 5%) | 10 | assignment | Drift detection workflow and cost |
+# | Production documents cannot be deleted by Terraform or a lifecycle rule | 6 | assignment | Lab: a skeleton Terraform module and its estimated cost |
+# | Bucket names differ per region (they are global) | 3 | assignment | Lab: a skeleton Terraform module and its estimated cost |
+# | The committed cost estimate matches the configuration (within 5%) | 8 | assignment | Drift detection workflow and cost |
 # | Your policies deny known-bad inputs and allow known-good ones (HCL and plan JSON) | 10 | assignment | Policy as code with OPA/Conftest |
 # | Your Rego unit tests pass (conftest verify) | 5 | assignment | Policy as code with OPA/Conftest |
-# | The gcs module and the project have the expected structure | 10 | assignment | Reusable modules |
-# | Variables have types and descriptions; the gcs module validates its inputs | 10 | assignment | Reusable modules |
-# | Outputs are described; the gcs module exposes its bucket | 5 | assignment | Reusable modules |
-# | The gcs module is called once per region with labels and a CMEK key | 10 | assignment | Reusable modules |
+# | The gcs module and the project have the expected structure | 8 | assignment | Reusable modules |
+# | Variables have types and descriptions; the gcs module validates its inputs | 8 | assignment | Reusable modules |
+# | Outputs are described; the gcs module exposes its bucket | 4 | assignment | Reusable modules |
+# | The gcs module is called once per region with labels and a CMEK key | 8 | assignment | Reusable modules |
+# | Storage access is granted on the bucket, never to everyone or on the project | 6 | lab | Lab: a skeleton Terraform module and its estimated cost |
 # | The instructor's policies pass on your configuration | 10 | lab | Policy as code with OPA/Conftest |
-# | Your policies pass on your own configuration | 5 | lab | Policy as code with OPA/Conftest |
+# | Your policies pass on your own configuration | 4 | lab | Policy as code with OPA/Conftest |
 # | checkov finds no problem in the curated Terraform checks | 5 | lab | Reusable modules |
-# | Terraform files are formatted (terraform fmt) | 5 | lab | Terraform project structure |
-# | Every Terraform file parses | 5 | lab | Terraform project structure |
-# | Terraform and provider versions are pinned | 5 | lab | Terraform project structure |
+# | Terraform files are formatted (terraform fmt) | 3 | lab | Terraform project structure |
+# | Every Terraform file parses | 3 | lab | Terraform project structure |
+# | Terraform and provider versions are pinned | 4 | lab | Terraform project structure |
 # | State lives in a GCS backend with a prefix per environment | 5 | lab | State management with a GCS backend |
 # | **total** (60 for the assignment) | **100** | | |
 # <!-- END RUBRIC -->

@@ -446,7 +446,8 @@ KEY_OUTPUTS["DR drill"] = f"restored corpus identical: {same}, {seconds:.1f} s"
 # 1. Write `k8s/blue-green/`: `deployment-blue.yaml` and `deployment-green.yaml` that differ only in the
 #    `color` label and the image tag, with readiness probes; `service.yaml` selecting one colour; a
 #    `pdb.yaml` for the live colour; and `SWITCH.md`, the switch and rollback procedure, whose commands
-#    (in code blocks or a script) check the rollout before they switch the Service's selector.
+#    (in code blocks or a script) check the rollout before they switch the Service's selector to the idle
+#    colour, and scale down or delete the old colour only after that (until then it is the rollback).
 # 2. Finish `scripts/rollout_status.py`: kubectl's rules in kubectl's order (observed generation, progress
 #    deadline, updated, old and available replicas), exit codes 0/1/2, malformed input rejected with a
 #    message, and `--watch` polling until the rollout completes or fails. The verdict is read from a line

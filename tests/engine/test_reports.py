@@ -40,9 +40,10 @@ def test_json_matches_the_contract(report: GradeReport) -> None:
     assert set(data) == {"schema", "score", "max_score", "labs"}
     assert data["schema"] == 1
     for lab in data["labs"]:
-        assert set(lab) == {"id", "title", "score", "max_score", "duration_s", "checks"}
+        assert set(lab) == {"id", "title", "score", "max_score", "duration_s", "notes", "checks"}
         for c in lab["checks"]:
-            assert set(c) == {"id", "name", "score", "max_score", "status", "feedback", "location"}
+            # never "detail": tracebacks are for the grader's --verbose text, not for students
+            assert set(c) == {"id", "name", "score", "max_score", "status", "feedback", "location", "duration_s"}
             assert c["status"] in {"passed", "failed", "error", "skipped"}
     assert {c["id"]: c["score"] for lab in data["labs"] for c in lab["checks"]} == expected_scores(report)
     assert data["score"] == report.score

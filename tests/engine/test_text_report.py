@@ -130,7 +130,7 @@ def test_next_skips_a_lab_whose_only_open_checks_were_skipped() -> None:
 
 
 def test_full_marks_say_so_without_a_next_step() -> None:
-    passed = LabResult("lab01", "Lab one", [CheckResult("lab01.a", "a", max_score=5, score=5)])
+    passed = LabResult("lab01", "Lab one", [CheckResult("lab01.a", "a", max_score=5, score=5, status=Status.PASSED)])
     out = text.render(GradeReport([passed], submission="ref"))
     assert out.splitlines()[0] == "Capstone grade for ref: 5 / 5 points (100%)"
     assert out.rstrip().endswith("Every check passed.")

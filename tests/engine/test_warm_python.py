@@ -253,10 +253,13 @@ def test_a_library_that_cached_the_servers_temp_folder_gives_the_run_its_own(pro
 
 def test_the_timeout_counts_the_programs_time_not_the_servers_imports(project: Path, tmp_path: Path) -> None:
     python = _interpreter_with(tmp_path, {"slow_import.py": "import time\ntime.sleep(3)\n"})
+    started = time.perf_counter()
     with WarmPython(python, ["slow_import"]) as server:  # asked at once: the server is still importing
         result = server.run_module("probe_pkg.probe", cwd=project, env=_env(project), timeout=2)
+        waited = time.perf_counter() - started
     assert result.returncode == 0 and server.warm_runs == 1
-    assert result.duration_s < 2
+    assert waited >= 3  # the run waited for the server's 3 s import...
+    assert result.duration_s <= waited - 3  # ...and its duration, which the timeout counts, leaves that wait out
 
 
 def test_a_broken_package_in_the_interpreter_makes_every_run_cold(project: Path, tmp_path: Path) -> None:

@@ -14,35 +14,41 @@ check into ``skipped``. System tools (promtool, shellcheck ...) come from the ma
 
 `make setup` is taken as done: the student's ``.venv`` is the kit's environment (tests/instructor/
 test_setup.py runs a generated repository's real `make setup`). Slow: the install (pip, from its cache
-after the kit's own `make setup`) and three graders-only gradings, a few minutes in all; the kit's own
-grades are answered by the grade cache when `make test` graded the same files already.
+after the kit's own `make setup`) and three graders-only gradings, a few minutes in all. pip skips
+byte-compiling (``PIP_COMPILE=0``: Python compiles what the grader imports when it imports it), and the
+kit's own grades of the student's and the starter's files are made while `make grade` installs, so the
+two overlap instead of adding up.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from graders import __version__
+from graders.engine.cache import GradeCache, cached_grade
 from graders.engine.labs import load_catalog
-from graders.engine.session import grade_labs
 from graders.instructor import render
 from graders.reports import json_report
 
 from .conftest import KIT
 
-pytestmark = pytest.mark.slow
+# One worker builds the release and installs the graders once for the module's three tests.
+pytestmark = [pytest.mark.slow, pytest.mark.long_running, pytest.mark.xdist_group("course-release")]
 
 TIMINGS: dict[str, float] = {}
 KIT_VENV = Path(sys.executable).parent.parent
@@ -64,6 +70,34 @@ def _env(**extra: str) -> dict[str, str]:
     }
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and p != kit_bin)
     return {**env, **GIT_IDENTITY, **extra}
+
+
+def _start(args: list[str], cwd: Path, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """``args`` started in the background, its output going to ``log`` (a pipe could fill and stall it)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            args, cwd=cwd, env=_env(**env), stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+        )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill a command from ``_start`` with everything it started (pip, the grading workers)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _finish(process: subprocess.Popen[bytes], started: float, log: Path, timeout: int, label: str) -> str:
+    """Wait for a command from ``_start``; its output, after asserting that it succeeded."""
+    try:
+        process.wait(timeout=max(1.0, timeout - (time.perf_counter() - started)))
+    finally:
+        _stop(process)
+    TIMINGS[label] = time.perf_counter() - started
+    output = log.read_text(encoding="utf-8", errors="replace")
+    assert process.returncode == 0, f"{label} failed:\n{output[-6000:]}"
+    return output
 
 
 def _run(args: list[str], cwd: Path, timeout: int, label: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -155,21 +189,47 @@ def student(course: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def graders_venv(student: Path, course: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The graders `make grade` installed from the pin, and the text of that first `make grade`."""
+def starter(course: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh starter copied from the release, as a student gets it before the first lab."""
+    return _copier_copy(course, tmp_path_factory.mktemp("starter") / "starter", render.example_answers())
+
+
+@dataclass(frozen=True)
+class Install:
+    """The graders `make grade` installed from the pin, what it printed, and the kit's grades to compare."""
+
+    venv: Path
+    make_grade_output: str
+    kit_student: dict[str, Any]
+    kit_starter: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def graders_install(
+    student: Path, starter: Path, course: Path, grade_cache: GradeCache, tmp_path_factory: pytest.TempPathFactory
+) -> Install:
+    """`make grade` in the student's repository (install the graders from the pin, grade); meanwhile the
+    kit's environment grades the student's and the starter's files, which the tests compare with it."""
     pin = (student / ".github/graders-requirements.txt").read_text(encoding="utf-8").splitlines()[-1]
     assert pin == f"capstone-kit @ git+file://{course}@v{__version__}"
     venv = tmp_path_factory.mktemp("runner-temp") / "graders-venv"
-    made = _run(
+    log, label = venv.parent / "make-grade.log", "make grade (install the graders, grade)"
+    started = time.perf_counter()
+    make = _start(
         ["make", "--no-print-directory", "-o", ".venv/.setup-stamp", f"GRADERS_VENV={venv}", "grade"],
         student,
-        1800,
-        "make grade (install the graders, grade)",
+        log,
+        PIP_COMPILE="0",
     )
+    try:
+        kit_student, kit_starter = _kit_grade(student, grade_cache), _kit_grade(starter, grade_cache)
+    except BaseException:
+        _stop(make)
+        raise
+    made = _finish(make, started, log, 1800, label)
     where = _run([str(venv / "bin/python"), "-c", "import graders; print(graders.__file__)"], venv, 60, "import")
     assert Path(where.stdout.strip()).is_relative_to(venv), where.stdout  # the release's graders, not the kit's
-    (venv / "make-grade.txt").write_text(made.stdout, encoding="utf-8")
-    yield venv
+    return Install(venv, made, kit_student, kit_starter)
 
 
 # Random ids the student's service returns (lab02 quotes a queued job's response, id and status URL,
@@ -194,13 +254,11 @@ def _comparable(data: Any) -> Any:
     return data
 
 
-def _kit_grade(root: Path) -> dict[str, Any]:
+def _kit_grade(root: Path, cache: GradeCache) -> dict[str, Any]:
     started = time.perf_counter()
-    kit = json.loads(
-        json_report.render(grade_labs(root, load_catalog(), python=sys.executable, jobs=2, cacheable=True))
-    )
+    report = cached_grade(cache, root, load_catalog(), python=sys.executable, jobs=2)
     TIMINGS[f"grade {root.name} (kit)"] = time.perf_counter() - started
-    return _comparable(kit)
+    return _comparable(json.loads(json_report.render(report)))
 
 
 def _differences(alone: dict[str, Any], kit: dict[str, Any], feedback: bool = True) -> list[str]:
@@ -223,15 +281,15 @@ def _differences(alone: dict[str, Any], kit: dict[str, Any], feedback: bool = Tr
     return problems
 
 
-def test_make_grade_installs_the_release_and_gives_the_reference_full_marks(graders_venv: Path) -> None:
-    text = (graders_venv / "make-grade.txt").read_text(encoding="utf-8")
+def test_make_grade_installs_the_release_and_gives_the_reference_full_marks(graders_install: Install) -> None:
+    text = graders_install.make_grade_output
     assert re.search(r"Capstone grade for .*: 800(\.0+)? / 800", text), text[-3000:]
     assert "could not run here" not in text
 
 
-def test_the_classroom_workflow_command_grades_like_the_kit(graders_venv: Path, student: Path) -> None:
+def test_the_classroom_workflow_command_grades_like_the_kit(graders_install: Install, student: Path) -> None:
     """The workflow's own command line, from the runner's temporary folder, with Classroom's outputs."""
-    temp = graders_venv.parent
+    temp = graders_install.venv.parent
     outputs, summary, as_json = temp / "github-output", temp / "step-summary.md", temp / "grade.json"
     _run(
         [
@@ -258,19 +316,20 @@ def test_the_classroom_workflow_command_grades_like_the_kit(graders_venv: Path, 
         assert payload["status"] == "pass" and payload["max_score"] == 100, (lab, payload["status"])
         assert sum(t["score"] for t in payload["tests"]) == pytest.approx(100), lab
     assert "800" in summary.read_text(encoding="utf-8")
-    alone, kit = _comparable(json.loads(as_json.read_text(encoding="utf-8"))), _kit_grade(student)
+    alone, kit = _comparable(json.loads(as_json.read_text(encoding="utf-8"))), graders_install.kit_student
     assert not _differences(alone, kit), "\n".join(_differences(alone, kit))
     assert (alone["score"], alone["max_score"]) == (kit["score"], kit["max_score"]) == (800, 800)
 
 
-def test_the_release_grades_a_fresh_starter_like_the_kit(graders_venv: Path, course: Path, tmp_path: Path) -> None:
-    root = _copier_copy(course, tmp_path / "starter", render.example_answers())
+def test_the_release_grades_a_fresh_starter_like_the_kit(
+    graders_install: Install, starter: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "starter.json"
     _run(
         [
-            str(graders_venv / "bin/capstone"),
+            str(graders_install.venv / "bin/capstone"),
             "grade",
-            str(root),
+            str(starter),
             "--exact",
             "--format",
             "json",
@@ -279,13 +338,13 @@ def test_the_release_grades_a_fresh_starter_like_the_kit(graders_venv: Path, cou
             "--jobs",
             "2",
             "--python",
-            str(root / ".venv/bin/python"),
+            str(starter / ".venv/bin/python"),
         ],
-        graders_venv.parent,
+        graders_install.venv.parent,
         1800,
         "grade the starter (graders only)",
     )
-    alone, kit = _comparable(json.loads(out.read_text(encoding="utf-8"))), _kit_grade(root)
+    alone, kit = _comparable(json.loads(out.read_text(encoding="utf-8"))), graders_install.kit_starter
     # Not the feedback: a starter's unfinished service breaks at a moment that depends on the machine's
     # load (lab02 then reports a lost audit record or a dropped connection), in either environment.
     assert not _differences(alone, kit, feedback=False), "\n".join(_differences(alone, kit, feedback=False))

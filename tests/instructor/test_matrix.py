@@ -27,6 +27,8 @@ pre = copier_config.load_hook(KIT / "hooks", "pre_gen_project")
 post = copier_config.load_hook(KIT / "hooks", "post_gen_project")
 QUESTIONS = {q.name: q for q in pre.QUESTIONS}
 BIN = Path(sys.executable).parent
+# The combinations are rendered once (the ``renders`` fixture), so the module runs on one worker.
+pytestmark = pytest.mark.xdist_group("option-matrix")
 
 
 def _region_pairs() -> list[tuple[str, str]]:
@@ -132,6 +134,7 @@ def _own_test_combinations() -> list[dict[str, Any]]:
     changes nothing there; ``gpu_variant`` changes which files exist and the region pairs change values
     the tests read. Pairing each file set with a different region pair covers every value at least once.
     """
+
     def regions(combination: dict[str, Any]) -> tuple[str, str]:
         return combination["primary_region"], combination["secondary_region"]
 
@@ -145,6 +148,7 @@ OWN_TEST_COMBINATIONS = _own_test_combinations()
 
 
 @pytest.mark.slow
+@pytest.mark.long_running
 @pytest.mark.parametrize(
     "combination", OWN_TEST_COMBINATIONS, ids=[IDS[COMBINATIONS.index(c)] for c in OWN_TEST_COMBINATIONS]
 )

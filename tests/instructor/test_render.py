@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -107,15 +106,12 @@ def test_cookiecutter_hook_refuses_invalid_answers_stating_the_rule(
     assert not list((tmp_path / "bad").glob("*/README.md"))  # cookiecutter removes the half-made project
 
 
-def test_capstone_new_renders_and_is_fast(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    started = time.perf_counter()
+def test_capstone_new_renders_a_clean_committed_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What it renders and commits; how long it takes is measured by benchmarks/render_bench.py."""
     assert main(["new", str(tmp_path / "demo"), "--data", "plant_code=MTY02", "--data", "gpu_variant=no"]) == 0
-    elapsed = time.perf_counter() - started
     assert "rendered" in capsys.readouterr().out
     assert "code: MTY02" in (tmp_path / "demo/config/plant.yaml").read_text(encoding="utf-8")
     assert not (tmp_path / "demo/Dockerfile.gpu").exists()
-    print(f"capstone new (copier, with tasks): {elapsed:.2f} s")
-    assert elapsed < 60, f"rendering took {elapsed:.1f} s"  # copier pays a git call per file; see the report
     assert f"_src_path: {KIT}\n" in (tmp_path / "demo/.copier-answers.yml").read_text(encoding="utf-8")
     demo = tmp_path / "demo"
     status = subprocess.run(["git", "status", "--porcelain"], cwd=demo, capture_output=True, text=True, check=True)

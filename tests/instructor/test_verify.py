@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from graders.cli import main
+from graders.engine.cache import GradeCache
 from graders.engine.labs import load_catalog
 from graders.engine.model import CheckResult, GradeReport, LabResult, Status
 from graders.instructor import verify
@@ -132,10 +133,13 @@ def test_assignment_checks_are_read_from_the_grader_modules() -> None:
 
 
 @pytest.mark.slow
-def test_capstone_verify_passes_on_this_kit(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_capstone_verify_passes_on_this_kit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, grade_cache: GradeCache
+) -> None:
     """The acceptance run: reference full marks, starter under 15%, every mutant caught and every variant at
-    full marks, in every graded lab."""
-    code = main(["verify", "--format", "json", "--jobs", "2"])
+    full marks, every requirement covered, in every graded lab. It reads the grades the kit's suite made
+    (the same cache folder; ``make test`` runs it after the suite)."""
+    code = main(["verify", "--format", "json", "--jobs", "2", "--cache-dir", str(grade_cache.directory)])
     out = capsys.readouterr().out
     (tmp_path / "verify.json").write_text(out, encoding="utf-8")
     data = json.loads(out)

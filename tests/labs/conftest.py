@@ -1,23 +1,38 @@
 """Shared fixtures for the lab grader tests (tests/labs/test_labNN*.py).
 
-Grading the reference solution is the expensive part, so each lab's reference grade is computed
-once per test session and shared by every test that needs it.
+Grading is the expensive part, so the reference's grade of each lab and each mutant's grade go
+through the test run's grade cache (``grade_cache`` in tests/conftest.py): graded once per run, read
+by every test that needs them and by the ``capstone verify`` test after the suite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from graders.engine import mutants, variants
+from graders.engine.cache import GradeCache, cached_grade
 from graders.engine.labs import Lab, load_catalog
 from graders.engine.model import GradeReport, LabResult
 from graders.engine.session import grade_labs
+from graders.sdk import safe_yaml
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = KIT_ROOT / "reference_solution"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def replay_lab01_runs() -> Iterator[None]:
+    """Lab01's MLflow runs are replayed between gradings whose program inputs are equal (``lab01_replay``)."""
+    from graders.lab01 import scenario
+
+    from .lab01_replay import replaying
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scenario, "play", replaying(scenario.play))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -49,15 +64,36 @@ def reference_grades() -> dict[str, LabResult]:
 
 @pytest.fixture(scope="session")
 def reference_grade(
-    reference_grades: dict[str, LabResult], lab_catalog: dict[str, Lab]
+    reference_grades: dict[str, LabResult], lab_catalog: dict[str, Lab], grade_cache: GradeCache
 ) -> Callable[[str], LabResult]:
     def _get(lab_id: str) -> LabResult:
         if lab_id not in reference_grades:
-            report = grade_labs(REFERENCE, [lab_catalog[lab_id]], cacheable=True)
+            report = cached_grade(grade_cache, REFERENCE, [lab_catalog[lab_id]])
             reference_grades[lab_id] = report.lab(lab_id)
         return reference_grades[lab_id]
 
     return _get
+
+
+@pytest.fixture(scope="session")
+def graded_mutant(lab_catalog: dict[str, Lab], grade_cache: GradeCache) -> Callable[[str, str], LabResult]:
+    """A lab graded on the reference with one of its mutants applied (``graded_mutant("lab04", id)``),
+    through the grade cache: the contract suite grades each mutant once, feedback tests read it."""
+    known: dict[str, dict[str, mutants.Mutant]] = {}
+
+    def _grade(lab_id: str, mutant_id: str) -> LabResult:
+        lab = lab_catalog[lab_id]
+        if lab_id not in known:
+            known[lab_id] = {m.id: m for m in mutants.load_mutants(lab)}
+        return mutants.grade_change(known[lab_id][mutant_id], REFERENCE, lab, cache=grade_cache)
+
+    return _grade
+
+
+def lab_setting(lab: Lab, name: str, default: object) -> object:
+    """A per-lab number of lab.yaml (``min_mutants`` ...), with the schema's default."""
+    data = safe_yaml.load((lab.directory / "lab.yaml").read_text(encoding="utf-8"), str(lab.directory / "lab.yaml"))
+    return data.get(name, default) if isinstance(data, dict) else default
 
 
 def mutant_params(lab_id: str) -> list[pytest.param]:

@@ -9,7 +9,7 @@ import pytest
 
 from graders.engine.labs import Lab
 from graders.engine.model import Status
-from graders.engine.mutants import grade_mutant, load_mutants
+from graders.engine.mutants import grade_change, load_mutants
 from tests.labs.conftest import failure_report
 
 LAB = "lab02"
@@ -28,9 +28,9 @@ def test_hostile_request_mutants_get_the_intended_feedback(
     mutant_id: str, phrases: tuple[str, ...], reference_root: Path, lab_catalog: dict[str, Lab]
 ) -> None:
     mutant = next(m for m in load_mutants(lab_catalog[LAB]) if m.id == mutant_id)
-    result = grade_mutant(mutant, reference_root, lab_catalog[LAB])
+    result = grade_change(mutant, reference_root, lab_catalog[LAB])
     check = next(c for c in result.checks if c.id == CHECK)
     assert check.status is Status.FAILED, failure_report(result)
     for phrase in phrases:
         assert phrase in check.feedback, check.feedback
-    assert (check.location or "").startswith("src/copilot/audit/middleware.py"), check.location
+    assert check.location is not None and check.location.file == "src/copilot/audit/middleware.py", check.location

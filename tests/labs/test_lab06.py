@@ -1,5 +1,6 @@
-"""Lab 06 grader: the reference scores full marks, the starter fails the assignment, every mutant is caught,
-and the smoke-test check gives nothing to a smoke test that cannot tell a healthy Copilot from a broken one."""
+"""Lab 06 grader, what is particular to it: the starter fails the assignment with guidance, and the
+smoke-test check gives nothing to a smoke test that cannot tell a healthy Copilot from a broken one (full
+marks for the reference and every mutant caught: test_lab_grading.py, for every lab)."""
 
 from __future__ import annotations
 
@@ -9,34 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine import mutants
 from graders.engine.labs import Lab
 from graders.engine.model import LabResult, Status
 from graders.instructor.build import strip_text
-from tests.labs.conftest import failure_report, mutant_params
+from tests.labs.conftest import failure_report
 
 LAB = "lab06"
 SMOKE_CHECK = "lab06.smoke_test_against_copilot"
 # What the lab06 grader reads; the starter is built from these the way `capstone build` does.
 GRADED_PATHS = ("deploy/cloudrun", "docs/runbooks/deploy-cloud-run.md", "scripts/smoke_test.py", "config", "data")
 ASSIGNMENT = ("lab06.runbook_sections", "lab06.runbook_rollback_command", SMOKE_CHECK)
-
-
-def test_reference_scores_full_marks(reference_grade: Callable[[str], LabResult]) -> None:
-    result = reference_grade(LAB)
-    assert result.score == result.max_score == 100, failure_report(result)
-
-
-
-@pytest.mark.parametrize("mutant", mutant_params(LAB))
-def test_mutant_is_caught(
-    mutant: mutants.Mutant,
-    reference_root: Path,
-    lab_catalog: dict[str, Lab],
-    reference_grade: Callable[[str], LabResult],
-) -> None:
-    outcome = mutants.run_mutant(mutant, reference_root, lab_catalog[LAB], reference_grade(LAB).score)
-    assert outcome.caught, f"{mutant.id}: {outcome.message}"
 
 
 def _copy_graded(reference_root: Path, dest: Path) -> Path:

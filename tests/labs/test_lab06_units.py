@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from graders.lab06 import runbook, shell_commands
+from graders.lab06 import gcloud, runbook
 from graders.lab06.knative import SERVICE_API, Service, structure_problems
 from graders.lab06.rollback import canary_targets, command_problems
 from graders.lab06.secret_refs import secret_problems
+from graders.sdk import bash
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference_solution"
 
@@ -98,7 +99,38 @@ def test_a_heading_naming_two_sections_is_used_when_nothing_else_matches() -> No
 )
 def test_a_rollback_to_the_canary_is_refused(api_doc: dict[str, Any], target: str, promotes: bool) -> None:
     code = f"gcloud run services update-traffic mfgcp-prod-euw4-api --region europe-west4 {target}"
-    call = shell_commands.gcloud_calls(code)[0]
+    call = gcloud.gcloud_calls(code)[0]
     problems = command_problems(call, code, "mfgcp-prod-euw4-api", canary_targets(_service(api_doc)))
     assert any("promotes the release" in p for p in problems) is promotes
     assert bool(problems) is promotes
+
+
+WRAPPED = """#!/usr/bin/env bash
+set -euo pipefail
+gcloud_run() { gcloud run "$@" --region "$REGION"; }
+rollback() {
+  local stable
+  stable="$(gcloud run revisions list --service api \\
+    --format='value(name)' --limit 1)"  # the previous revision
+  gcloud_run services update-traffic api --to-revisions="${stable}=100" 2>&1 | tee rollback.log
+}
+cat <<'DOC'
+gcloud run services update-traffic api --to-latest
+DOC
+"""
+
+
+def test_gcloud_calls_follow_continuations_substitutions_and_wrappers() -> None:
+    calls = gcloud.gcloud_calls(WRAPPED)
+    assert [(c.words[:3], c.function, c.line) for c in calls] == [
+        (("run", "revisions", "list"), "rollback", 6),
+        (("run", "services", "update-traffic"), "rollback", 8),
+    ]
+    assert calls[0].flag("--format") == ["value(name)"] and calls[0].flag("--limit") == ["1"]
+    assert gcloud.traffic_assignments(calls[1]) == [("--to-revisions", "${stable}", "100")]
+    assert calls[1].flag("--region") == ["$REGION"]  # from the wrapper; heredoc text is not a command
+
+
+def test_precommands_and_redirections_are_not_words() -> None:
+    (command,) = bash.commands("sudo env A=1 gcloud run deploy api --no-traffic > out.txt 2>&1")
+    assert command.argv == ("gcloud", "run", "deploy", "api", "--no-traffic")

@@ -56,12 +56,12 @@ def test_a_script_is_read_as_bash_and_positions_keep_document_order() -> None:
     assert found is not None and found.position == (3, 0)
 
 
-def test_the_shlex_fallback_splits_at_control_operators() -> None:
-    found = switch_procedure._shlex_commands("NS=x kubectl -n x patch svc y \\\n -p '{}' && echo done | tee log")
-    assert [words for _, _, words in found] == [
-        ["kubectl", "-n", "x", "patch", "svc", "y", "-p", "{}"],
-        ["echo", "done"],
-        ["tee", "log"],
+def test_commands_are_split_at_control_operators_and_continuations() -> None:
+    found = switch_procedure.commands("s.sh", "NS=x kubectl -n x patch svc y \\\n -p '{}' && echo done | tee log")
+    assert [c.words for c in found] == [
+        ("kubectl", "-n", "x", "patch", "svc", "y", "-p", "{}"),
+        ("echo", "done"),
+        ("tee", "log"),
     ]
 
 
@@ -140,3 +140,32 @@ def test_a_real_difference_beside_the_colour_is_still_found() -> None:
     green["topologySpreadConstraints"][0]["maxSkew"] = 2
     pair = bluegreen.Pair("color", _slot("blue", _spread("blue")), _slot("green", green))
     assert bluegreen.spec_difference(pair) == "spec.template.spec.topologySpreadConstraints[0].maxSkew"
+
+
+@pytest.mark.parametrize(
+    ("command", "colours"),
+    [
+        ("kubectl patch svc api -p '{\"spec\":{\"selector\":{\"color\":\"green\"}}}'", {"green"}),
+        ("kubectl -n ns set selector service api app=api,color=blue", {"blue"}),
+        ("kubectl apply -f k8s/blue-green/service.yaml", set()),
+    ],
+)
+def test_the_colour_a_switch_selects(command: str, colours: set[str]) -> None:
+    switch = switch_procedure.first_switch("switch.sh", command)
+    assert switch is not None
+    call = switch_procedure.kubectl_call(switch)
+    assert call is not None and switch_procedure.selected_colours(call, ("blue", "green")) == colours
+
+
+@pytest.mark.parametrize(
+    ("command", "retires"),
+    [
+        ("kubectl scale deployment api-blue --replicas=0", True),
+        ("kubectl -n ns scale deploy/api-blue --replicas 0", True),
+        ("kubectl delete deployment api-blue", True),
+        ("kubectl scale deployment api-blue --replicas=3", False),
+        ("kubectl delete pod api-blue-abc", False),
+    ],
+)
+def test_retiring_the_old_colour_is_recognised(command: str, retires: bool) -> None:
+    assert (switch_procedure.first_retirement("switch.sh", command) is not None) is retires

@@ -1,8 +1,10 @@
 """Contracts every lab grader keeps, derived from the lab catalogue (a new lab is tested automatically).
 
 Points add up to lab.yaml, every check names its notebook section, the lab has assignment checks,
-ships enough mutants, every mutant still applies to the reference, and every check is named by at
-least one mutant so that it is proven in both directions.
+ships enough mutants (``min_mutants`` in lab.yaml), every mutant still applies to the reference, every
+check is named by at least one mutant so that it is proven in both directions, and the lab's
+requirement map covers it (rules 1, 2 and 5 of ``graders.engine.requirements``; the graded rules 3 and
+4 are in test_lab_grading.py). Nothing here grades a submission.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from pathlib import Path
 import pytest
 
 from graders.engine import mutants
+from graders.engine import requirements as reqs
 from graders.engine.labs import Lab, load_catalog
 from graders.engine.session import collect_checks
 
-from .conftest import REFERENCE
+from .conftest import REFERENCE, lab_setting
 
 CATALOG = load_catalog()
-# The number of known-wrong variants each lab's issue asks for.
-MIN_MUTANTS = {"lab01": 6, "lab02": 6, "lab03": 8, "lab04": 7, "lab05": 7, "lab06": 6, "lab07": 8, "lab08": 8}
+DEFAULT_MIN_MUTANTS = 6  # lab.schema.json's default for min_mutants
 INSTALLED = [pytest.param(lab, id=lab.id) for lab in CATALOG if lab.grader_dir() is not None]
 
 
@@ -56,7 +58,9 @@ def test_lab_has_assignment_checks(lab: Lab, declared: dict[str, list]) -> None:
 @pytest.mark.parametrize("lab", INSTALLED)
 def test_lab_ships_enough_mutants(lab: Lab) -> None:
     found = mutants.load_mutants(lab)
-    assert len(found) >= MIN_MUTANTS[lab.id], f"{lab.id}: {len(found)} mutants, at least {MIN_MUTANTS[lab.id]} needed"
+    wanted = lab_setting(lab, "min_mutants", DEFAULT_MIN_MUTANTS)
+    assert isinstance(wanted, int)
+    assert len(found) >= wanted, f"{lab.id}: {len(found)} mutants, at least {wanted} needed (min_mutants in lab.yaml)"
 
 
 @pytest.mark.parametrize("lab", INSTALLED)
@@ -79,3 +83,46 @@ def test_every_mutant_applies_to_the_reference(lab: Lab, tmp_path: Path) -> None
                 (copy / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(REFERENCE / rel, copy / rel)
         mutants.apply(mutant, copy)  # raises MutantError naming the stale edit
+
+
+@pytest.mark.parametrize("lab", INSTALLED)
+def test_requirement_map_covers_the_lab(lab: Lab, declared: dict[str, list]) -> None:
+    """Every requirement has a check and a mutant, every mutant a known requirement, every check a requirement."""
+    loaded = reqs.load_requirements(lab)  # raises RequirementError naming file and field
+    assert loaded is not None, f"{lab.id}: no requirement map (graders/{lab.id}/{reqs.FILE_NAME})"
+    refs = [reqs.MutantRef(m.id, m.requirement) for m in mutants.load_mutants(lab)]
+    problems = reqs.static_problems(loaded, [c for c, _ in declared[lab.id]], refs)
+    assert not problems, f"{lab.id}: " + "\n".join(problems)
+
+
+YAML_LOADERS = frozenset({"safe_load", "safe_load_all", "load", "load_all", "CSafeLoader", "SafeLoader"})
+
+
+def _lab_modules(lab: Lab) -> list[Path]:
+    directory = lab.grader_dir()
+    assert directory is not None
+    return sorted(p for p in directory.glob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("lab", INSTALLED)
+def test_lab_suite_follows_the_lab_convention(lab: Lab) -> None:
+    """The layout ARCHITECTURE.md asks of every lab: notebook sections named in `sections.py`, helpers
+    in modules (never imported from `conftest.py`), YAML read through `graders.sdk.safe_yaml`."""
+    import ast
+
+    directory = lab.grader_dir()
+    assert directory is not None
+    problems = [] if (directory / "sections.py").is_file() else [f"{lab.id}: no sections.py"]
+    for path in _lab_modules(lab):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "conftest":
+                problems.append(f"{path.name}:{node.lineno} imports from conftest; move the helper into a module")
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "yaml"
+                and node.attr in YAML_LOADERS
+            ):
+                problems.append(f"{path.name}:{node.lineno} uses yaml.{node.attr}; use graders.sdk.safe_yaml")
+    assert not problems, "\n".join(problems)

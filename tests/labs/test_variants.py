@@ -1,7 +1,7 @@
 """Every lab's variants (correct answers in other forms, ``graders/labNN/variants.yaml``) keep full marks.
 
 Derived from the catalogue, so a variant added to any lab is graded here without a new test. Each
-variant is graded through the kit's grade cache, so ``capstone verify`` in the same ``make test``
+variant is graded through the test run's grade cache, so the ``capstone verify`` test after the suite
 reads the result instead of grading it again.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from graders.engine import mutants, variants
+from graders.engine.cache import GradeCache
 from graders.engine.labs import Lab, load_catalog
 from graders.engine.model import LabResult
 
@@ -69,8 +70,8 @@ def test_variant_edits_apply_and_overlays_stay_inside_the_repository(lab: Lab, t
 
 @pytest.mark.parametrize(("lab", "variant"), _all_variants())
 def test_variant_scores_full_marks(
-    lab: Lab, variant: variants.Variant, reference_grade: Callable[[str], LabResult]
+    lab: Lab, variant: variants.Variant, reference_grade: Callable[[str], LabResult], grade_cache: GradeCache
 ) -> None:
     assert reference_grade(lab.id).score == reference_grade(lab.id).max_score, "the reference lost points first"
-    outcome = variants.run_variant(variant, REFERENCE, lab)
+    outcome = variants.run_variant(variant, REFERENCE, lab, cache=grade_cache)
     assert outcome.full_marks, f"{lab.id} variant {variant.id} ({variant.description}): {outcome.message}"

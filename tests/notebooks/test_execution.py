@@ -1,9 +1,10 @@
-"""Every lab notebook runs top to bottom with nbclient, offline, within 60 seconds.
+"""Every lab notebook runs top to bottom with nbclient, offline.
 
 Twice: in a copy of the reference solution (every hands-on cell succeeds and the lab is recorded as
 done), and in the student repository rendered from the template (the answers stripped: every cell
 still runs, the exercises are reported as open and the lab is recorded as in progress). How the
-network is blocked is explained in ``support.py``.
+network is blocked is explained in ``support.py``. How long each takes (the course's goal: under a
+minute) is measured by ``benchmarks/notebook_bench.py``; a cell that hangs fails at the cell timeout.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from . import support
 
 pytestmark = pytest.mark.slow
 WRITTEN = [pytest.param(lab, id=lab.id) for lab in support.written_labs()]
-BUDGET_S = 60.0
 
 
 def progress_row(repo: Path, lab_id: str) -> dict[str, str]:
@@ -39,7 +39,6 @@ def test_runs_on_the_reference_solution(lab: Lab, tmp_path: Path) -> None:
     repo = support.student_repo(tmp_path / "capstone")
     run = support.execute(lab.notebook_path, repo)
     printed = support.output_text(run.notebook)
-    assert run.seconds < BUDGET_S, f"{lab.notebook} took {run.seconds:.1f} s (budget {BUDGET_S:g} s)"
     row = progress_row(repo, lab.id)
     assert row["status"] == "done", f"{lab.notebook} left items open on the reference:\n{printed[-2000:]}"
     assert row["date"] == date.today().isoformat() and row["outputs"]
@@ -55,7 +54,6 @@ def test_runs_in_the_student_repository(lab: Lab, student_template: Path, tmp_pa
     assert notebook.is_file(), f"the template does not ship notebooks/{lab.notebook}"
     run = support.execute(notebook, repo)
     printed = support.output_text(run.notebook)
-    assert run.seconds < BUDGET_S, f"{lab.notebook} took {run.seconds:.1f} s in the student repository"
     assert progress_row(repo, lab.id)["status"] == "in-progress"
     assert "still open: " in printed and f"{lab.id}: " in printed  # the stripped exercise is reported, not raised
 

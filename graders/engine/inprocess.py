@@ -1,0 +1,29 @@
+"""Grading the selected labs of one submission in this process: one pytest session over their suites.
+
+This is the engine's only grading step; ``session.grade_labs`` calls it directly, and each worker of
+``parallel`` calls it for one lab.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graders.engine import outcomes
+from graders.engine.labs import Lab
+from graders.engine.model import GradeReport
+from graders.engine.plugin import GradingPlugin
+from graders.engine.pytest_run import run_suites
+
+
+def grade_in_process(root: Path, labs: list[Lab], python: str | None = None, quiet: bool = True) -> GradeReport:
+    """Grade ``labs`` over the submission folder ``root`` (absolute); labs without a grader get a note."""
+    plugin = GradingPlugin(root, labs, python)
+    grader_dirs = []
+    for lab in labs:
+        directory = lab.grader_dir()
+        if directory is None:
+            plugin.results[lab.id].notes.append(outcomes.no_grader_note(lab.id, lab.grader))
+        else:
+            grader_dirs.append(directory)
+    run_suites(grader_dirs, plugin, quiet=quiet)
+    return plugin.report()
