@@ -30,10 +30,13 @@ demo: setup
 # then the reference solution's own suite from inside it, on two workers too (both test folders are
 # packages named `tests`; its servers take free ports, one set per worker).
 GRADE_CACHE := $(CURDIR)/.grade-cache
+# Three workers on two cores: the kit's tests wait on student programs, servers and pip often enough
+# that a third keeps the cores busy.
+TEST_WORKERS ?= 3
 VERIFY_TEST := tests/instructor/test_verify.py::test_capstone_verify_passes_on_this_kit
 test: setup
 	rm -rf $(GRADE_CACHE)
-	CAPSTONE_TEST_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest tests -q -n 2 -p no:cacheprovider \
+	CAPSTONE_TEST_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest tests -q -n $(TEST_WORKERS) -p no:cacheprovider \
 	  --durations=25 --deselect $(VERIFY_TEST)
 	CAPSTONE_TEST_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest $(VERIFY_TEST) -q -p no:cacheprovider --durations=1
 	rm -rf $(GRADE_CACHE)

@@ -18,7 +18,7 @@ import re
 import yaml
 
 from graders.batch_class import shell
-from graders.instructor.release import grader_requirement
+from graders.instructor.release import grader_requirement, student_requirement
 
 _NAME = re.compile(r"[^a-z0-9-]+")
 
@@ -36,6 +36,7 @@ def script(shards: int, jobs: int, timeout_s: float) -> str:
         "export DEBIAN_FRONTEND=noninteractive\n"
         + shell.apt_install(sudo=False, extra=("git", "gh"))
         + f'python -m pip install --quiet "{grader_requirement()}"\n'
+        + shell.student_environment(student_requirement())
         + "cd \"$(mktemp -d)\"\n"
         + shell.list_repositories("names.txt")
         + shell.clone_shard("names.txt", shard, shards, "submissions")

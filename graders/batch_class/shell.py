@@ -27,10 +27,23 @@ def clone_shard(names_file: str, shard: str, shards: int, dest: str) -> str:
     )
 
 
+STUDENT_ENV = "\"$HOME/student-env\""  # absolute: the Job changes folder before grading
+
+
+def student_environment(requirement: str) -> str:
+    """A virtual environment with the students' dependency set (torch, MLflow, FastAPI ...), made once per
+    shard: the checks run each student's programs with its interpreter (``--python``), never the graders'."""
+    return (
+        f"python -m venv {STUDENT_ENV}\n"
+        f"{STUDENT_ENV}/bin/python -m pip install --quiet --upgrade pip\n"
+        f"{STUDENT_ENV}/bin/python -m pip install --quiet {shlex.quote(requirement)}\n"
+    )
+
+
 def grade_shard(dest: str, shard: str, shards: int, output: str, jobs: int, timeout_s: float) -> str:
     return (
         f"capstone grade-batch {dest} --shard {shard}/{shards} --jobs {jobs} --timeout {timeout_s:g} "
-        f"--output {output}\n"
+        f"--python {STUDENT_ENV}/bin/python --output {output}\n"
     )
 
 

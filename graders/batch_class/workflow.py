@@ -15,7 +15,7 @@ import textwrap
 
 from graders.batch_class import shell
 from graders.instructor.classroom import ACTION_PINS
-from graders.instructor.release import grader_requirement, release_tag
+from graders.instructor.release import grader_requirement, release_tag, student_requirement
 
 WORKFLOW_PATH = ".github/workflows/grade-class.yml"
 TOKEN_SECRET = "CLASS_REPOS_TOKEN"
@@ -103,6 +103,9 @@ jobs:
       - name: Install the graders
         run: |
 {_block(install, 10)}
+      - name: Install the students' environment (the course's dependency set at this release)
+        run: |
+{_block(shell.student_environment(student_requirement()), 10)}
       - uses: {_uses("actions/download-artifact")}
         with:
           name: names

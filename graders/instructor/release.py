@@ -28,6 +28,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 DISTRIBUTION = "capstone-kit"
+REFERENCE_DISTRIBUTION = "manufacturing-copilot"  # reference_solution/pyproject.toml: the students' dependency set
 PYPROJECT = "pyproject.toml"
 VERSION_FILE = "graders/__init__.py"
 # Used until the kit's pyproject.toml names its repository under [project.urls] (key "Repository").
@@ -72,6 +73,11 @@ class KitRelease:
         """The pip requirement of the graders at this release, e.g. ``capstone-kit @ git+https://...@v0.1.0``."""
         return f"{DISTRIBUTION} @ git+{self.repository}@{self.tag}"
 
+    @property
+    def student_requirement(self) -> str:
+        """The students' dependency set at this release: the reference solution's package, from the same tag."""
+        return f"{REFERENCE_DISTRIBUTION}[dev] @ git+{self.repository}@{self.tag}#subdirectory=reference_solution"
+
 
 def _project(kit_root: Path) -> dict[str, object]:
     path = kit_root / PYPROJECT
@@ -103,6 +109,11 @@ def kit_repository(kit_root: Path | None = None) -> str:
 
 def release_tag(version: str | None = None, kit_root: Path | None = None) -> str:
     return f"v{version}" if version else read_release(kit_root).tag
+
+
+def student_requirement(kit_root: Path | None = None) -> str:
+    """The pip requirement of the students' environment at this release (what their `make setup` installs)."""
+    return read_release(kit_root).student_requirement
 
 
 def grader_requirement(version: str | None = None, kit_root: Path | None = None) -> str:

@@ -97,3 +97,12 @@ def test_k8s_job_is_a_valid_indexed_job(tmp_path: Path) -> None:
 def test_shards_must_be_positive() -> None:
     result = _capstone("gradebook", "workflow", "--org", "a", "--prefix", "b", "--shards", "0")
     assert result.returncode == 1 and "--shards and --jobs must be at least 1" in result.stderr
+
+
+def test_students_programs_run_in_the_courses_environment_not_the_graders() -> None:
+    """lab01 trains with torch and lab02 serves with FastAPI: the checks need the students' dependency
+    set, installed once per shard from the same release, and passed to grade-batch as --python."""
+    for text in (workflow.render("acme", "capstone", 2), k8s_job.render("acme", "capstone", 2)):
+        assert "manufacturing-copilot[dev] @ git+" in text and "#subdirectory=reference_solution" in text
+        grade_lines = [line for line in text.splitlines() if "capstone grade-batch" in line]
+        assert grade_lines and all('--python "$HOME/student-env"/bin/python' in line for line in grade_lines)

@@ -144,7 +144,13 @@ def _own_test_combinations() -> list[dict[str, Any]]:
     ]
 
 
-OWN_TEST_COMBINATIONS = _own_test_combinations()
+def _is_default(combination: dict[str, Any]) -> bool:
+    return all(QUESTIONS[name].default == value for name, value in combination.items())
+
+
+# The default answers' repository runs its whole `make setup && make test` in test_setup.py (slow and
+# service tests included), so its own tests are not run a second time here.
+OWN_TEST_COMBINATIONS = [c for c in _own_test_combinations() if not _is_default(c)]
 
 
 @pytest.mark.slow

@@ -25,14 +25,32 @@ REFERENCE = KIT_ROOT / "reference_solution"
 
 @pytest.fixture(scope="session", autouse=True)
 def replay_lab01_runs() -> Iterator[None]:
-    """Lab01's MLflow runs are replayed between gradings whose program inputs are equal (``lab01_replay``)."""
+    """Lab01's MLflow runs are replayed between gradings whose program inputs are equal, and its warm
+    interpreter is started once per test run (``lab01_replay``)."""
     from graders.lab01 import scenario
 
-    from .lab01_replay import replaying
+    from .lab01_replay import SharedWarmPython, replaying
 
+    shared = SharedWarmPython()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(scenario, "play", replaying(scenario.play))
+        patch.setattr(scenario, "WarmPython", shared)
         yield
+    shared.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def share_lab03_api() -> Iterator[None]:
+    """lab03's gradings of reference-derived trees share one running API per app (``lab03_shared_api``)."""
+    import graders.lab03.conftest as lab03_fixtures
+
+    from .lab03_shared_api import SharedCopilot
+
+    shared = SharedCopilot(lab03_fixtures.start_copilot)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lab03_fixtures, "start_copilot", shared)
+        yield
+    shared.close()
 
 
 @pytest.fixture(scope="session")

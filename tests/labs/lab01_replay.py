@@ -18,6 +18,7 @@ from typing import Any
 
 from graders.lab01 import contract, scenario
 from graders.sdk.submission import Submission
+from graders.sdk.warm import WarmPython
 
 NOT_PROGRAM_INPUTS = (
     "docs/lifecycle.md",
@@ -52,3 +53,48 @@ def replaying(play: Callable[..., scenario.Scenario]) -> Callable[..., scenario.
         return played[key]
 
     return _play
+
+
+class _Borrowed:
+    """One grading's view of a shared warm interpreter: its runs and the cold runs among them."""
+
+    def __init__(self, server: WarmPython) -> None:
+        self._server = server
+        self._first_cold = len(server.cold_runs)
+
+    def __enter__(self) -> _Borrowed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """The server outlives the grading; the session closes it."""
+
+    @property
+    def cold_runs(self) -> list[str]:
+        return self._server.cold_runs[self._first_cold :]
+
+    @property
+    def import_seconds(self) -> float | None:
+        return self._server.import_seconds
+
+    def run_module(self, *args: Any, **kwargs: Any) -> Any:
+        return self._server.run_module(*args, **kwargs)
+
+
+class SharedWarmPython:
+    """Stands in for ``WarmPython`` in lab01's scenario: one fork server per interpreter, preload and
+    environment for the whole test run, instead of one per grading (its imports cost about 5 s of CPU).
+    Each run is still a fresh fork with its own folder, environment and limits, as in a grading."""
+
+    def __init__(self) -> None:
+        self._servers: dict[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], WarmPython] = {}
+
+    def __call__(self, python: str, preload: Any, env: Any = None) -> _Borrowed:
+        key = (python, tuple(preload), tuple(sorted((env or {}).items())))
+        if key not in self._servers:
+            self._servers[key] = WarmPython(python, preload, env).start()
+        return _Borrowed(self._servers[key])
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.close()
+        self._servers.clear()

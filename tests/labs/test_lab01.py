@@ -55,7 +55,7 @@ FEEDBACK = {
     "alias-without-threshold": ("lab01.weak_run_not_promoted", ["deliberately weak model", "accuracy >= 0.95"]),
     "alias-ignores-champion": (
         "lab01.worse_run_keeps_champion",
-        ["moved the alias 'champion' from version 1", "beats the champion's accuracy"],
+        ["A tie does not beat the champion", "strictly greater"],
     ),
     "metrics-in-separate-run": ("lab01.model_registered", ["in the same run the model is registered from"]),
     "tracking-accuracy-only": ("lab01.dataset_version_logged", ["data/inspection/train", "as DVC recorded it"]),

@@ -3,13 +3,11 @@ for fail it, each with feedback that names its cause and the fix."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from graders.engine.labs import Lab
-from graders.engine.model import Status
-from graders.engine.mutants import grade_change, load_mutants
+from graders.engine.model import LabResult, Status
 from tests.labs.conftest import failure_report
 
 LAB = "lab02"
@@ -21,14 +19,13 @@ CHECK = "lab02.audit_concurrency"
     ("mutant_id", "phrases"),
     [
         ("odd-body-escapes-the-trail", ("5,000 '['", "expected exactly one", "RecursionError")),
-        ("one-bad-record-fails-the-batch", ("lost", "lone surrogate", "claimed_subject")),
+        ("one-bad-record-fails-the-batch", ("lone surrogate", "expected exactly one", "claimed_subject")),
     ],
 )
 def test_hostile_request_mutants_get_the_intended_feedback(
-    mutant_id: str, phrases: tuple[str, ...], reference_root: Path, lab_catalog: dict[str, Lab]
+    mutant_id: str, phrases: tuple[str, ...], graded_mutant: Callable[[str, str], LabResult]
 ) -> None:
-    mutant = next(m for m in load_mutants(lab_catalog[LAB]) if m.id == mutant_id)
-    result = grade_change(mutant, reference_root, lab_catalog[LAB])
+    result = graded_mutant(LAB, mutant_id)  # the contract suite's grading, from the grade cache
     check = next(c for c in result.checks if c.id == CHECK)
     assert check.status is Status.FAILED, failure_report(result)
     for phrase in phrases:
