@@ -34,10 +34,14 @@ GRADE_CACHE := $(CURDIR)/.grade-cache
 # that a third keeps the cores busy.
 TEST_WORKERS ?= 3
 VERIFY_TEST := tests/instructor/test_verify.py::test_capstone_verify_passes_on_this_kit
+# Temporary files go to a fresh folder in memory where the machine has one (scripts/test-tmpdir.sh),
+# removed at the end whatever the outcome.
 test: setup
 	rm -rf $(GRADE_CACHE)
+	@tmp="$$(bash scripts/test-tmpdir.sh)"; trap 'rm -rf "$$tmp"' EXIT; export TMPDIR="$$tmp"; \
+	echo "temporary files: $$tmp"; set -x; \
 	CAPSTONE_TEST_GRADE_CACHE=$(GRADE_CACHE) $(BIN)/python -m pytest tests -q -n $(TEST_WORKERS) -p no:cacheprovider \
-	  --durations=25 --deselect $(VERIFY_TEST)
+	  --durations=25 --deselect $(VERIFY_TEST) && \
 	$(MAKE) --no-print-directory -j2 test-verify test-reference
 	rm -rf $(GRADE_CACHE)
 

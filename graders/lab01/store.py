@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,10 @@ MAX_RUNS = 50
 MAX_VERSIONS = 50
 MAX_ARTIFACTS = 200
 MAX_ARTIFACT_DEPTH = 4
+# The bytes of the first empty store this process migrated: the next grading in the same process (a
+# class batch's warm worker, `capstone verify`'s pool) copies them instead of migrating again.
+_EMPTY_DATABASE: list[bytes] = []
+_EMPTY_LOCK = threading.Lock()
 
 
 @dataclass
@@ -88,12 +93,25 @@ def make_empty(folder: Path) -> Path | None:
     """An empty store's database, migrated by the grader's MLflow; None when it could not be made.
 
     A fresh SQLite store runs every MLflow schema migration (1-2 s of CPU, and a disk sync per
-    migration); a copy of this one starts the student's runs without them. Experiment 0 is left
+    migration); a copy of this one starts the student's runs without them. A process migrates once:
+    the grader's MLflow does not change while it runs, and the file holds nothing of any grading's
+    (no experiment, no artefact root), so later gradings start from a copy of its bytes. Experiment 0 is left
     out: MLflow creates it when a program first opens a store without it, with that program's
     artefact root and time, exactly as in a store the program made itself.
     """
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "mlflow.db"
+    with _EMPTY_LOCK:
+        if _EMPTY_DATABASE:
+            database.write_bytes(_EMPTY_DATABASE[0])
+            return database
+        made = _migrate_empty(folder, database)
+        if made is not None:
+            _EMPTY_DATABASE.append(made.read_bytes())
+        return made
+
+
+def _migrate_empty(folder: Path, database: Path) -> Path | None:
     uri = f"sqlite:///{database}"
     loggers = [logging.getLogger(name) for name in ("mlflow.store.db.utils", "alembic")]
     levels = [logger.level for logger in loggers]

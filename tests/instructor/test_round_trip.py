@@ -18,6 +18,8 @@ from .conftest import KIT, executable_files, tree
 
 REFERENCE = KIT / "reference_solution"
 post = load_hook(KIT / "hooks", "post_gen_project")
+# One worker renders the two trees once for the module's tests (about 12 s).
+pytestmark = pytest.mark.xdist_group("round-trip")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,9 @@
 
 Its own fresh virtual environment (pip installs torch's CPU build and every dependency), then the
 complete test suite, slow and PostgreSQL tests included. Expensive: minutes, mostly pip; CI runs it
-once (marked slow), the option matrix covers the combinations in the kit's environment.
+once (marked slow), on the answers whose file set the reference solution lacks (no GPU files) and
+whose values are all unlike the example plant's (``combinations.FULL_RUN_ANSWERS``); the option
+matrix renders and lints every combination.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 
 from graders.instructor import build, render
 
+from .combinations import FULL_RUN_ANSWERS
 from .conftest import KIT
 
 pytestmark = [pytest.mark.slow, pytest.mark.long_running]
@@ -42,7 +45,7 @@ def run_make(root: Path, target: str, timeout: int) -> subprocess.CompletedProce
 
 def test_generated_repo_sets_up_lints_and_passes_its_tests(starter_build: build.BuildResult, tmp_path: Path) -> None:
     with render.staged_source(KIT, starter_build) as source:
-        root = render.render_copier(source, tmp_path / "student", {})
+        root = render.render_copier(source, tmp_path / "student", FULL_RUN_ANSWERS)
     timings = {}
     for target, timeout in (("setup", 1800), ("lint", 300), ("test", 1800)):
         started = time.perf_counter()
@@ -50,6 +53,7 @@ def test_generated_repo_sets_up_lints_and_passes_its_tests(starter_build: build.
         timings[target] = time.perf_counter() - started
         assert result.returncode == 0, f"make {target}:\n{result.stdout[-4000:]}\n{result.stderr[-3000:]}"
     assert (root / ".venv/bin/python").is_file()
+    assert not (root / "Dockerfile.gpu").exists()  # the file set this run exists for
     assert "pre-commit" in (root / ".git/hooks/pre-commit").read_text(encoding="utf-8")  # blocks conflict markers
     assert "xfailed" in result.stdout  # unfinished labs are expected failures, named
     print("make setup / lint / test took " + ", ".join(f"{t}: {s:.0f} s" for t, s in timings.items()))

@@ -22,7 +22,8 @@ from graders.instructor import build, copier_config, render
 
 from .conftest import KIT
 
-pytestmark = pytest.mark.slow
+# One worker builds the updated repository once for the module's tests (its fixture takes about 30 s).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("copier-update")]
 PAYLOAD = copier_config.PAYLOAD_DIR
 PIN = ".github/graders-requirements.txt"
 

@@ -112,3 +112,10 @@ def test_acceptance_minimums_are_written_into_the_copy(tmp_path: Path) -> None:
     written = yaml.safe_load((tmp_path / contract.PARAMS).read_text(encoding="utf-8"))
     assert written["acceptance"] == {"accuracy": 0.0, "min_class_recall": 0.9}
     assert written["registry"] == {"model_name": "m"}
+
+
+def test_a_process_migrates_one_empty_store_and_copies_it_after(tmp_path: Path) -> None:
+    """The second grading in a process starts from the first one's migrated bytes, in its own file."""
+    first, second = store.make_empty(tmp_path / "first"), store.make_empty(tmp_path / "second")
+    assert first is not None and second is not None and first != second
+    assert second.read_bytes() == first.read_bytes() and _dump(second) == _dump(first)

@@ -100,7 +100,12 @@ def starter_report(tmp_path_factory: pytest.TempPathFactory, grade_cache: GradeC
     return cached_grade(grade_cache, root, INSTALLED)
 
 
+# The starter's tests go to one worker, which grades it once; the others grade mutants meanwhile.
+STARTER_GROUP = pytest.mark.xdist_group("starter-grade")
+
+
 @pytest.mark.slow
+@STARTER_GROUP
 @pytest.mark.parametrize("lab", [pytest.param(lab, id=lab.id) for lab in INSTALLED])
 def test_starter_fails_an_assignment_check(lab: Lab, starter_report: GradeReport) -> None:
     wanted = assignment_checks(lab)
@@ -111,6 +116,7 @@ def test_starter_fails_an_assignment_check(lab: Lab, starter_report: GradeReport
 
 
 @pytest.mark.slow
+@STARTER_GROUP
 def test_starter_scores_under_the_limit(starter_report: GradeReport) -> None:
     assert starter_report.score < STARTER_LIMIT * starter_report.max_score, "\n".join(
         f"{lab.id}: {lab.score:g}/{lab.max_score:g}" for lab in starter_report.labs

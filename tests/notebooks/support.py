@@ -37,17 +37,35 @@ SHARED = LABS / "_shared"
 CLOSED_PORT_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens there
 # Left out of the repository copy: run-time state and caches (the template build leaves them out too).
 COPY_IGNORE = shutil.ignore_patterns(
-    "var", "mlruns", "mlartifacts", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache",
+    "var",
+    "mlruns",
+    "mlartifacts",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
     # "*.csv.lock": the progress sheet's lock file; dvc.lock is repository content (Lab 01) and is copied.
-    ".hypothesis", ".ipynb_checkpoints", "*.csv.lock", "notebooks",
+    ".hypothesis",
+    ".ipynb_checkpoints",
+    "*.csv.lock",
+    "notebooks",
 )
 # Environment variables that would point a kernel at a real service, or at another plant profile.
 SCRUBBED_ENV = (
-    "COPILOT_PLANT_CONFIG", "DATABASE_URL", "REDIS_URL", "COPILOT_LLM_BASE_URL", "MLFLOW_TRACKING_URI",
-    "GOOGLE_APPLICATION_CREDENTIALS", "PUBSUB_EMULATOR_HOST", "KUBECONFIG", "NO_PROXY", "no_proxy",
+    "COPILOT_PLANT_CONFIG",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "COPILOT_LLM_BASE_URL",
+    "MLFLOW_TRACKING_URI",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "PUBSUB_EMULATOR_HOST",
+    "KUBECONFIG",
+    "NO_PROXY",
+    "no_proxy",
 )
 
-NETWORK_GUARD = '''\
+NETWORK_GUARD = """\
 # Injected by tests/notebooks: no network. Local sockets and in-process calls stay allowed.
 import ipaddress as _ipaddress
 import socket as _socket
@@ -74,7 +92,7 @@ def _no_network(event, args):
 
 
 _sys.addaudithook(_no_network)
-'''
+"""
 
 
 def catalog() -> dict[str, Lab]:
@@ -178,23 +196,36 @@ def execute(notebook_file: Path, repo: Path, cell_timeout: float = 60) -> Execut
     if target.resolve() != notebook_file.resolve():
         target.parent.mkdir(exist_ok=True)
         shutil.copyfile(notebook_file, target)
-    notebook = nbformat.read(str(target), as_version=4)
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(NETWORK_GUARD))
     home = repo.parent / "home"
     home.mkdir(exist_ok=True)
     # The kernel of this environment, whatever kernels the user has installed elsewhere: only this
     # interpreter's kernel folder is searched, and its "python3" kernel runs sys.executable.
     specs = KernelSpecManager(kernel_dirs=[str(Path(sys.prefix) / "share" / "jupyter" / "kernels")])
-    client = NotebookClient(
-        notebook,
-        km=KernelManager(kernel_name="python3", kernel_spec_manager=specs),
-        timeout=cell_timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(target.parent)}},
-        allow_errors=False,
-    )
+
+    def run() -> Any:
+        notebook = nbformat.read(str(target), as_version=4)
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(NETWORK_GUARD))
+        NotebookClient(
+            notebook,
+            km=KernelManager(kernel_name="python3", kernel_spec_manager=specs),
+            timeout=cell_timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(target.parent)}},
+            allow_errors=False,
+        ).execute(env=kernel_env(home))
+        return notebook
+
     started = time.monotonic()
-    client.execute(env=kernel_env(home))
+    try:
+        notebook = run()
+    except RuntimeError as exc:
+        # jupyter_client picks the kernel's five ports by binding to port 0 and letting go: on a busy
+        # test machine another process can take one first and the new kernel dies before it answers.
+        # That is a start-up race, not the notebook: a fresh kernel gets one more try (a notebook that
+        # kills its kernel fails in a cell, with CellExecutionError, never here).
+        if "before replying to kernel_info" not in str(exc) and "respond to heartbeats" not in str(exc):
+            raise
+        notebook = run()
     return Execution(notebook, time.monotonic() - started, repo)
 
 
