@@ -125,6 +125,10 @@ class Scenario:
     release_skipped: str | None = None  # why the release could not be graded (no git)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks
     cold_runs: list[str] = field(default_factory=list)  # why a run could not fork from the warm interpreter
+    # The student's interpreter when its MLflow is another version than the grader's: the grader then
+    # reads copies of the stores and sets the tie run's alias with that MLflow, never migrating a store
+    # the student's next program must open. None when the versions are the same.
+    other_mlflow: str | None = None
 
 
 def _env(workdir: Path, uri: str) -> dict[str, str]:
@@ -195,7 +199,7 @@ def _prepare_tie(scenario: Scenario, uri: str, line: str) -> str | None:
     if weak is None or weak.error or not weak.versions:
         return f"`{scenario.weak_first.shown}` registered no version, so there was no champion to tie"
     reg = scenario.registry
-    return store.set_alias(uri, reg.model_name, reg.alias, weak.versions[0].version)
+    return store.set_alias(uri, reg.model_name, reg.alias, weak.versions[0].version, python=scenario.other_mlflow)
 
 
 def _commit_all(workdir: Path) -> tuple[str | None, str | None]:
@@ -250,18 +254,19 @@ def _mlflow_version(python: str) -> str | None:
     return result.stdout.strip() if result.ok else None
 
 
-def _empty_store(python: str, folder: Path) -> Path | None:
-    """A migrated empty store when the student's MLflow is the grader's (same schema); else None."""
+def _empty_store(python: str, folder: Path) -> tuple[Path | None, bool]:
+    """A migrated empty store when the student's MLflow is the grader's (same schema), else None; and
+    whether it is the grader's version."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         ours = version("mlflow")
     except PackageNotFoundError:
-        return None
+        return None, False
     if _mlflow_version(python) != ours:
         store.warm_up()  # the snapshots still need the grader's MLflow imported
-        return None
-    return store.make_empty(folder)
+        return None, False
+    return store.make_empty(folder), True
 
 
 def play(submission: Submission, python: str, workdir: Path, registry: contract.Registry) -> Scenario:
@@ -290,7 +295,8 @@ def _play(submission: Submission, python: str, workdir: Path, registry: contract
         if release_dir.is_dir():
             shutil.rmtree(release_dir)  # the record the grader asks for is then the only one
         scenario.timings["copies"] = time.perf_counter() - started
-        empty_db = empty.result()
+        empty_db, same_mlflow = empty.result()
+        scenario.other_mlflow = None if same_mlflow else python
         for name in ("weak", "main"):
             store.start_from(empty_db, workdir / f"store-{name}")
         weak_uri, main_uri = _store_uri(workdir / "store-weak"), _store_uri(workdir / "store-main")
@@ -329,7 +335,7 @@ def _play(submission: Submission, python: str, workdir: Path, registry: contract
 
 def _snapshot(scenario: Scenario, uri: str) -> store.Snapshot:
     reg = scenario.registry
-    return store.take(uri, reg.experiment, reg.model_name, reg.alias)
+    return store.take(uri, reg.experiment, reg.model_name, reg.alias, isolated=scenario.other_mlflow is not None)
 
 
 def _weak_side(

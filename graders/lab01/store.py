@@ -7,9 +7,12 @@ so the checks compare values and never call MLflow themselves, and a store the g
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,8 +158,27 @@ def _artifacts(client: Any, run_id: str) -> list[str]:
     return sorted(found)
 
 
-def take(uri: str, experiment: str, model: str, alias: str) -> Snapshot:
-    """What the store at ``uri`` holds for the lab's experiment and registered model."""
+def take(uri: str, experiment: str, model: str, alias: str, isolated: bool = False) -> Snapshot:
+    """What the store at ``uri`` holds for the lab's experiment and registered model.
+
+    ``isolated`` (the student's MLflow is another version than the grader's): read a copy of the
+    database. Opening a store that lacks a table of its own schema makes MLflow migrate it in place,
+    and the student's next program, on the older version, would then refuse the store it made.
+    """
+    prefix = "sqlite:///"
+    if not isolated or not uri.startswith(prefix):
+        return _take(uri, experiment, model, alias)
+    database = Path(uri.removeprefix(prefix))
+    with tempfile.TemporaryDirectory(prefix="capstone-store-") as scratch:
+        copy = Path(scratch) / database.name
+        if database.is_file():
+            shutil.copyfile(database, copy)
+        snap = _take(f"{prefix}{copy}", experiment, model, alias)
+    snap.uri = uri
+    return snap
+
+
+def _take(uri: str, experiment: str, model: str, alias: str) -> Snapshot:
     snap = Snapshot(uri)
     try:
         from mlflow.exceptions import MlflowException
@@ -202,8 +224,14 @@ def take(uri: str, experiment: str, model: str, alias: str) -> Snapshot:
     return snap
 
 
-def set_alias(uri: str, model: str, alias: str, version: int) -> str | None:
-    """Point ``alias`` at ``version`` (the grader sets up a champion); why it could not, or None."""
+def set_alias(uri: str, model: str, alias: str, version: int, python: str | None = None) -> str | None:
+    """Point ``alias`` at ``version`` (the grader sets up a champion); why it could not, or None.
+
+    With ``python`` (the student's interpreter, whose MLflow is not the grader's version) the write is
+    made by that MLflow, running this file, so the store keeps the schema the student's programs use.
+    """
+    if python is not None:
+        return _set_alias_in(python, uri, model, alias, version)
     try:
         _client(uri).set_registered_model_alias(model, alias, str(version))
     except Exception as exc:  # MlflowException, a foreign schema, a corrupt file
@@ -218,7 +246,42 @@ def _explain(message: str) -> str:
 
         return (
             f"the tracking store written by your program could not be read by the grader's MLflow "
-            f"{mlflow.__version__} ({text}); install the same MLflow version in your environment "
-            "(`make setup` pins the course's)"
+            f"{mlflow.__version__} ({text}); your environment has a newer MLflow than the graders: install "
+            f"mlflow=={mlflow.__version__} in it (or ask your instructor to update the graders)"
         )
     return f"the grader could not read the tracking store ({text})"
+
+
+ANSWER = "capstone-store-answer: "
+
+
+def _set_alias_in(python: str, uri: str, model: str, alias: str, version: int) -> str | None:
+    from graders.sdk import process
+
+    # run_path, not ``python store.py``: the script's folder (the grader's modules) stays off sys.path.
+    code = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    args = [python, "-c", code, str(Path(__file__).resolve()), "set-alias", uri, model, alias, str(version)]
+    env = {"MLFLOW_DISABLE_TELEMETRY": "true"}
+    try:
+        result = process.run(args, cwd=Path(uri.removeprefix("sqlite:///")).parent, timeout=120, env=env)
+    except Exception as exc:  # could not start the interpreter, timed out
+        return f"the grader could not set the alias with your environment's MLflow ({exc})"
+    answers = [line.removeprefix(ANSWER) for line in result.stdout.splitlines() if line.startswith(ANSWER)]
+    if not result.ok or not answers:
+        return f"the grader could not set the alias with your environment's MLflow ({result.tail(3)})"
+    problem = json.loads(answers[-1])
+    return problem if isinstance(problem, str) else None
+
+
+def _main(argv: list[str]) -> int:
+    """``set-alias URI MODEL ALIAS VERSION`` in another interpreter's MLflow (needs nothing of the grader's)."""
+    if len(argv) != 5 or argv[0] != "set-alias":
+        print("usage: store.py set-alias URI MODEL ALIAS VERSION", file=sys.stderr)
+        return 2
+    uri, model, alias, version = argv[1:]
+    print(ANSWER + json.dumps(set_alias(uri, model, alias, int(version))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

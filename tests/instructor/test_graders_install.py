@@ -10,7 +10,8 @@ workflow's exact grade command runs with that environment on a freshly copied st
 must give the reference 800/800, and the workflow command's JSON of the starter must equal the kit
 environment's grade of the same files in every status and score (durations aside, random ids
 masked). A dependency that only reaches the kit's environment through its dev extras would turn a lab
-into an ``error`` here, a missing tool a check into ``skipped``. System tools (promtool, shellcheck ...) come from the machine, as on a runner.
+into an ``error`` here, a missing tool a check into ``skipped``. System tools (promtool, shellcheck
+...) come from the machine, as on a runner.
 
 `make setup` is taken as done: the student's ``.venv`` is the kit's environment (tests/instructor/
 test_setup.py runs a generated repository's real `make setup`). Slow: the install (pip, from its cache
@@ -44,6 +45,7 @@ from graders.engine.cache import GradeCache, cached_grade
 from graders.engine.labs import load_catalog
 from graders.instructor import render
 from graders.reports import json_report
+from graders.reports.formatting import points
 
 from .conftest import KIT
 
@@ -321,7 +323,7 @@ def test_the_classroom_workflow_command_grades_a_fresh_starter_like_the_kit(
         assert payload["max_score"] == 100, (lab, payload)
         assert sum(t["score"] for t in payload["tests"]) == pytest.approx(scores[lab]), lab
         assert (payload["status"] == "pass") == (scores[lab] == 100), (lab, payload["status"])
-    assert f"{alone['score']:g}" in summary.read_text(encoding="utf-8")
+    assert f"Capstone grade: {points(alone['score'])} / 800" in summary.read_text(encoding="utf-8")
     # Not the feedback: a starter's unfinished service breaks at a moment that depends on the machine's
     # load (lab02 then reports a lost audit record or a dropped connection), in either environment.
     assert not _differences(alone, kit, feedback=False), "\n".join(_differences(alone, kit, feedback=False))

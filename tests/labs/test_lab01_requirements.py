@@ -119,3 +119,35 @@ def test_a_process_migrates_one_empty_store_and_copies_it_after(tmp_path: Path) 
     first, second = store.make_empty(tmp_path / "first"), store.make_empty(tmp_path / "second")
     assert first is not None and second is not None and first != second
     assert second.read_bytes() == first.read_bytes() and _dump(second) == _dump(first)
+
+
+def _registered_store(folder: Path) -> str:
+    """A store with one registered version of model ``m`` (alias unset), made by this MLflow."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run = client.create_run(client.create_experiment("lab", artifact_location=str(folder / "art")))
+    client.create_registered_model("m")
+    client.create_model_version("m", f"runs:/{run.info.run_id}/model", run.info.run_id)
+    return uri
+
+
+def test_an_isolated_snapshot_reads_a_copy_and_leaves_the_store_alone(tmp_path: Path) -> None:
+    """Another MLflow version than the student's would migrate the store it opens: it opens a copy."""
+    uri = _registered_store(tmp_path)
+    database = tmp_path / "mlflow.db"
+    before = (database.read_bytes(), database.stat().st_mtime_ns)
+    isolated, direct = store.take(uri, "lab", "m", "champion", isolated=True), store.take(uri, "lab", "m", "champion")
+    assert isolated.error is None and isolated.uri == uri
+    assert [v.version for v in isolated.versions] == [v.version for v in direct.versions] == [1]
+    assert isolated.experiment_found and isolated.model_found and isolated.alias_version is None
+    assert (database.read_bytes(), database.stat().st_mtime_ns) == before
+
+
+def test_the_alias_is_set_by_the_students_mlflow_when_it_is_another_version(tmp_path: Path) -> None:
+    uri = _registered_store(tmp_path)
+    assert store.set_alias(uri, "m", "champion", 1, python=sys.executable) is None
+    assert store.take(uri, "lab", "m", "champion").alias_version == 1
+    problem = store.set_alias(uri, "m", "champion", 7, python=sys.executable)  # no version 7
+    assert problem is not None and "tracking store" in problem
