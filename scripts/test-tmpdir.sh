@@ -3,7 +3,7 @@
 # a tmpfs with room, where programs may run, else under the usual temporary folder.
 #
 # The suites create and delete hundreds of thousands of files (a scratch copy of a submission per
-# grading, three virtual environments, git repositories, SQLite stores that fsync): on a virtual
+# grading, two virtual environments, git repositories, SQLite stores that fsync): on a virtual
 # machine's disk they wait on I/O a quarter of the time. Nothing they prove depends on the disk.
 set -euo pipefail
 min_free_kb=$((12 * 1024 * 1024)) # the venvs and copies the suites keep until they end, with room to spare
