@@ -6,6 +6,7 @@ This is the engine's only grading step; ``session.grade_labs`` calls it directly
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from graders.engine import outcomes
@@ -15,9 +16,12 @@ from graders.engine.plugin import GradingPlugin
 from graders.engine.pytest_run import run_suites
 
 
-def grade_in_process(root: Path, labs: list[Lab], python: str | None = None, quiet: bool = True) -> GradeReport:
-    """Grade ``labs`` over the submission folder ``root`` (absolute); labs without a grader get a note."""
-    plugin = GradingPlugin(root, labs, python)
+def grade_in_process(
+    root: Path, labs: list[Lab], python: str | None = None, quiet: bool = True, checks: Collection[str] = ()
+) -> GradeReport:
+    """Grade ``labs`` over the submission folder ``root`` (absolute); labs without a grader get a note.
+    With ``checks``, only those checks run (see ``session.grade_labs``)."""
+    plugin = GradingPlugin(root, labs, python, selection=checks)
     grader_dirs = []
     for lab in labs:
         directory = lab.grader_dir()

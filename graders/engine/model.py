@@ -33,6 +33,11 @@ class Status(str, Enum):
     SKIPPED = "skipped"
 
 
+def base_check_id(check_id: str) -> str:
+    """A check's id without its parameter (``lab03.compose_valid[dev]`` -> ``lab03.compose_valid``)."""
+    return check_id.split("[", 1)[0]
+
+
 def round_score(value: float) -> float:
     rounded = round(float(value), SCORE_DIGITS)
     return 0.0 if rounded == 0 else rounded  # never "-0.0"
@@ -144,6 +149,8 @@ class LabResult:
     duration_s: float = 0.0
     # A lab-level problem (grader could not load, lab timed out) that is not tied to one check.
     notes: list[str] = field(default_factory=list)
+    # The checks this grading was restricted to (base ids); empty: every check of the lab ran.
+    selection: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -169,6 +176,7 @@ class LabResult:
             "duration_s": self.duration_s,
             "notes": list(self.notes),
             "checks": [c.to_dict() for c in self.checks],
+            **({"selection": list(self.selection)} if self.selection else {}),
         }
 
     @classmethod
@@ -179,7 +187,19 @@ class LabResult:
             checks=[CheckResult.from_dict(c) for c in data["checks"]],
             duration_s=data.get("duration_s", 0.0),
             notes=list(data.get("notes", [])),
+            selection=tuple(data.get("selection", ())),
         )
+
+    def restricted_to(self, selection: tuple[str, ...]) -> LabResult:
+        """This result as if only the checks of ``selection`` (base ids) had run; itself when it is empty.
+
+        What a grading restricted to some checks is compared with (a mutant graded on its requirement's
+        checks against the reference's full grade)."""
+        if not selection:
+            return self
+        wanted = set(selection)
+        checks = [c for c in self.checks if base_check_id(c.id) in wanted]
+        return LabResult(self.id, self.title, checks, self.duration_s, list(self.notes), tuple(selection))
 
 
 @dataclass

@@ -31,6 +31,11 @@ on a check of that requirement.
 
 An overlay folder holds files at their repository paths (``<overlay>/src/copilot/audit/middleware.py``);
 they are copied over the reference first, then ``edits`` apply.
+
+A mutant is graded on its scope: the checks of ``must_fail`` and of its requirement, nothing else (the
+engine's check selection). Those are the checks its verdict reads, and the other checks' fixtures
+(a student API started, checkov run, six MLflow runs) would cost most of the grading. Without a
+requirement that its lab's map defines, a mutant is graded on every check. A variant always is.
 """
 
 from __future__ import annotations
@@ -48,8 +53,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import yaml
 
+from graders.engine import requirements as reqs
 from graders.engine.labs import Lab
-from graders.engine.model import LabResult, Status
+from graders.engine.model import LabResult, Status, base_check_id
 from graders.sdk import safe_yaml
 
 if TYPE_CHECKING:
@@ -90,6 +96,9 @@ class Change(Protocol):
     @property
     def overlay(self) -> Path | None: ...
 
+    @property
+    def scope(self) -> tuple[str, ...]: ...
+
 
 @dataclass(frozen=True)
 class Mutant:
@@ -101,6 +110,7 @@ class Mutant:
     must_fail: tuple[str, ...]
     overlay: Path | None = None
     requirement: str | None = None  # the requirement it violates (requirements.yaml id)
+    scope: tuple[str, ...] = ()  # the checks it is graded on (base ids); empty: all of them
 
 
 @dataclass
@@ -191,10 +201,26 @@ def read_entries(path: Path, key: str) -> list[tuple[str, dict[str, Any]]]:
     return result
 
 
+def _requirement_checks(lab: Lab) -> dict[str, tuple[str, ...]]:
+    """Each requirement's checks; nothing when the lab has no valid map (the contract rules report it)."""
+    try:
+        found = reqs.load_requirements(lab)
+    except reqs.RequirementError:
+        return {}
+    return {r.id: r.checks for r in found or []}
+
+
+def _scope(must_fail: tuple[str, ...], requirement: str | None, checks: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    if requirement is None or requirement not in checks:
+        return ()
+    return tuple(sorted({base_check_id(c) for c in must_fail} | set(checks[requirement])))
+
+
 def load_mutants(lab: Lab) -> list[Mutant]:
     path = mutants_file(lab)
     if path is None:
         return []
+    checks = _requirement_checks(lab)
     result = []
     for where, raw in read_entries(path, "mutants"):
         if not raw.get("must_fail") or not (raw.get("edits") or raw.get("overlay")):
@@ -207,9 +233,9 @@ def load_mutants(lab: Lab) -> list[Mutant]:
         requirement = raw.get("requirement")
         if requirement is not None and (not isinstance(requirement, str) or not requirement.strip()):
             raise MutantError(f"{where}: requirement must be the id of one entry of requirements.yaml")
-        result.append(
-            Mutant(str(raw["id"]), lab.id, str(raw.get("description", "")), edits, must_fail, overlay, requirement)
-        )
+        description = str(raw.get("description", ""))
+        scope = _scope(must_fail, requirement, checks)
+        result.append(Mutant(str(raw["id"]), lab.id, description, edits, must_fail, overlay, requirement, scope))
     return result
 
 
@@ -350,8 +376,10 @@ def copy_reference(reference: Path, dest: Path) -> Path:
     return dest
 
 
-def judge(mutant: Mutant, result: LabResult, baseline_score: float) -> MutantOutcome:
-    """Caught means: every named check did not pass, and the lab scored less than the baseline."""
+def judge(mutant: Mutant, result: LabResult, baseline: LabResult) -> MutantOutcome:
+    """Caught means: every named check did not pass, and the lab scored less than the baseline on the
+    checks that were graded (the mutant's scope)."""
+    baseline_score = baseline.restricted_to(result.selection).score
     statuses = {c.id: c.status for c in result.checks}
     unknown = [c for c in mutant.must_fail if c not in statuses]
     if unknown:
@@ -382,9 +410,10 @@ def fingerprint(change: Change) -> str:
         if change.overlay is not None
         else {}
     )
-    return json.dumps(
-        {change.kind: f"{change.lab}/{change.id}", "overlay": overlay, "edits": edits}, sort_keys=True, default=str
-    )
+    described = {change.kind: f"{change.lab}/{change.id}", "overlay": overlay, "edits": edits}
+    if change.scope:
+        described["scope"] = list(change.scope)
+    return json.dumps(described, sort_keys=True, default=str)
 
 
 GIT_TIMEOUT_S = 20
@@ -427,7 +456,7 @@ def _grade_copy(change: Change, reference: Path, lab: Lab, python: str | None) -
         root = copy_reference(reference, Path(tmp) / "submission")
         borrow_history(reference, root)
         apply(change, root)
-        return session.grade_labs(root, [lab], python=python).lab(lab.id)
+        return session.grade_labs(root, [lab], python=python, checks=change.scope).lab(lab.id)
 
 
 def cached_change(
@@ -441,7 +470,8 @@ def cached_change(
 def grade_change(
     change: Change, reference: Path, lab: Lab, python: str | None = None, cache: GradeCache | None = None
 ) -> LabResult:
-    """Apply a mutant or variant to a temporary copy of ``reference`` and grade its lab.
+    """Apply a mutant or variant to a temporary copy of ``reference`` and grade its lab (on the change's
+    ``scope`` of checks, see the module's docstring).
 
     With a ``cache`` (``graders.engine.cache``) the entry is looked up from the reference and the
     change's fingerprint before any copy is made: copying the reference costs more than a cached grade.
@@ -463,9 +493,10 @@ def run_mutant(
     mutant: Mutant,
     reference: Path,
     lab: Lab,
-    baseline_score: float,
+    baseline: LabResult,
     python: str | None = None,
     cache: GradeCache | None = None,
 ) -> MutantOutcome:
-    """Grade ``mutant`` (see ``grade_change``) and judge whether its lab's grader caught it."""
-    return judge(mutant, grade_change(mutant, reference, lab, python, cache), baseline_score)
+    """Grade ``mutant`` (see ``grade_change``) and judge whether its lab's grader caught it against the
+    ``baseline`` (the reference's grade of the lab)."""
+    return judge(mutant, grade_change(mutant, reference, lab, python, cache), baseline)

@@ -10,6 +10,7 @@ their ``grading_cost`` so the longest one never starts last.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -28,9 +29,9 @@ def default_jobs(lab_count: int) -> int:
     return max(1, min(lab_count, cpus, 2))
 
 
-def _grade_lab(root: str, lab: Lab, python: str | None) -> dict[str, Any]:
+def _grade_lab(root: str, lab: Lab, python: str | None, checks: tuple[str, ...]) -> dict[str, Any]:
     """In a worker: one lab, returned as its lossless dict (what crosses the process boundary)."""
-    return grade_in_process(Path(root), [lab], python).lab(lab.id).to_dict()
+    return grade_in_process(Path(root), [lab], python, checks=checks).lab(lab.id).to_dict()
 
 
 def _crashed(lab: Lab, exc: BaseException) -> LabResult:
@@ -39,14 +40,16 @@ def _crashed(lab: Lab, exc: BaseException) -> LabResult:
     return LabResult(lab.id, lab.title, checks=[check], notes=[outcomes.worker_crashed_note(lab.id, exc)])
 
 
-def grade_side_by_side(root: Path, labs: list[Lab], python: str | None, jobs: int) -> GradeReport:
+def grade_side_by_side(
+    root: Path, labs: list[Lab], python: str | None, jobs: int, checks: Collection[str] = ()
+) -> GradeReport:
     """Grade ``labs`` over ``root`` (absolute) with up to ``jobs`` worker processes; results in lab order."""
     order = sorted(labs, key=lambda lab: -lab.grading_cost)
     results: dict[str, LabResult] = {}
     # Workers skip the interpreter's teardown when the pool closes (1-2 s each; see fast_exit).
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=fast_exit.arm) as pool:
         futures: dict[str, Future[dict[str, Any]]] = {
-            lab.id: pool.submit(_grade_lab, str(root), lab, python) for lab in order
+            lab.id: pool.submit(_grade_lab, str(root), lab, python, tuple(checks)) for lab in order
         }
         for lab in order:
             try:

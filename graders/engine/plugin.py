@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Generator, Iterator
+from collections.abc import Collection, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pytest
 
 from graders.engine import outcomes
 from graders.engine.labs import Lab
-from graders.engine.model import CheckResult, GradeReport, LabResult
+from graders.engine.model import CheckResult, GradeReport, LabResult, base_check_id
 from graders.sdk.checks import CHECK_MARKER, Checklist, CheckSpec, GraderError
 from graders.sdk.process import student_python as resolve_python
 from graders.sdk.submission import Submission
@@ -48,12 +48,18 @@ def _alarm(seconds: float) -> Iterator[None]:
 class GradingPlugin:
     """Registered by the engine for one grading run; holds that run's state (never global)."""
 
-    def __init__(self, submission_root: Path, labs: list[Lab], python: str | None = None) -> None:
+    def __init__(
+        self, submission_root: Path, labs: list[Lab], python: str | None = None, selection: Collection[str] = ()
+    ) -> None:
         self.submission_root = submission_root
         self.labs = labs
         self.python = resolve_python(python)
         self._lab_dirs = [(lab, lab.grader_dir()) for lab in labs]
-        self.results: dict[str, LabResult] = {lab.id: LabResult(lab.id, lab.title) for lab in labs}
+        # Only these checks run (base ids); empty: all. Each lab's result records its part of it.
+        self._selection = frozenset(base_check_id(c) for c in selection)
+        self.results: dict[str, LabResult] = {
+            lab.id: LabResult(lab.id, lab.title, selection=self._selected_in(lab)) for lab in labs
+        }
         self._by_nodeid: dict[str, CheckResult] = {}
         self._specs: dict[str, CheckSpec] = {}
         self._lab_of: dict[str, Lab] = {}
@@ -62,6 +68,9 @@ class GradingPlugin:
         self._rootpath = Path.cwd()  # pytest's rootdir, once configured
 
     # -- lookup ------------------------------------------------------------------------------
+    def _selected_in(self, lab: Lab) -> tuple[str, ...]:
+        return tuple(sorted(c for c in self._selection if c.startswith(f"{lab.id}.")))
+
     def lab_for_path(self, path: Path) -> Lab | None:
         resolved = path.resolve()
         for lab, directory in self._lab_dirs:
@@ -83,10 +92,13 @@ class GradingPlugin:
                 outcomes.record(check, outcomes.grader_not_loaded(str(report.longrepr)))
                 self.results[lab.id].checks.append(check)
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        kept: list[pytest.Item] = []
+        deselected: list[pytest.Item] = []
         for item in items:
             lab = self.lab_for_path(Path(str(item.path)))
             if lab is None:
+                kept.append(item)
                 continue
             marker = item.get_closest_marker(CHECK_MARKER)
             spec = marker.args[0] if marker and marker.args else None
@@ -94,6 +106,10 @@ class GradingPlugin:
             check_id = (
                 f"{lab.id}.{(spec.id if isinstance(spec, CheckSpec) else None) or func_name.removeprefix('test_')}"
             )
+            if self._selection and base_check_id(check_id) not in self._selection:
+                deselected.append(item)  # neither run nor reported
+                continue
+            kept.append(item)
             if getattr(item, "callspec", None) is not None:
                 check_id += f"[{item.callspec.id}]"  # type: ignore[attr-defined]
             self._lab_of[item.nodeid] = lab
@@ -105,6 +121,9 @@ class GradingPlugin:
                 outcomes.record(result, outcomes.undeclared_check())
             self._by_nodeid[item.nodeid] = result
             self.results[lab.id].checks.append(result)
+        if deselected:
+            items[:] = kept
+            config.hook.pytest_deselected(items=deselected)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:

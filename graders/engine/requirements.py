@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.engine.labs import Lab
-from graders.engine.model import LabResult
+from graders.engine.model import LabResult, base_check_id
 from graders.sdk import safe_yaml
 
 FILE_NAME = "requirements.yaml"
@@ -70,9 +70,7 @@ def requirements_file(lab: Lab) -> Path | None:
     return path if path.is_file() else None
 
 
-def base_id(check_id: str) -> str:
-    """A parametrized check's id without its parameters (``lab04.x[case]`` -> ``lab04.x``)."""
-    return check_id.split("[", 1)[0]
+base_id = base_check_id
 
 
 def _text(raw: dict[str, Any], name: str, where: str) -> str:
@@ -165,9 +163,11 @@ def static_problems(
 
 
 def points_lost(result: LabResult, baseline: LabResult) -> dict[str, float]:
-    """Points each check of ``result`` lost against ``baseline`` (by base id; only those that lost some)."""
+    """Points each check of ``result`` lost against ``baseline`` (by base id; only those that lost some).
+
+    A result graded on a selection of checks (a mutant graded on its scope) is compared on those only."""
     before: dict[str, float] = {}
-    for check in baseline.checks:
+    for check in baseline.restricted_to(result.selection).checks:
         before[base_id(check.id)] = before.get(base_id(check.id), 0.0) + check.score
     after: dict[str, float] = {}
     for check in result.checks:

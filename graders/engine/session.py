@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 from graders.engine.inprocess import grade_in_process
@@ -30,17 +31,26 @@ def grade_labs(
     python: str | None = None,
     quiet: bool = True,
     jobs: int = 1,
+    checks: Collection[str] = (),
 ) -> GradeReport:
     """Grade ``labs`` over ``submission`` and return the report (labs without a grader show a note).
 
     With ``jobs`` > 1 and more than one lab, the labs are graded side by side in worker processes.
+    ``checks`` restricts the grading to those checks (ids, parameters ignored): the others are neither
+    run nor reported, and each lab's result records the selection.
     """
     root = submission.absolute()
     if not root.is_dir():
         raise EngineError(f"{submission}: not a folder; pass the path of the capstone repository to grade")
+    unselected = [lab.id for lab in labs if checks and not any(c.startswith(f"{lab.id}.") for c in checks)]
+    if unselected:
+        raise EngineError(
+            f"no check of {', '.join(unselected)} is selected ({', '.join(sorted(checks))}): "
+            "grade only the labs whose checks you select"
+        )
     if jobs > 1 and len(labs) > 1:
-        return grade_side_by_side(root, labs, python, jobs)
-    return grade_in_process(root, labs, python, quiet)
+        return grade_side_by_side(root, labs, python, jobs, checks)
+    return grade_in_process(root, labs, python, quiet, checks)
 
 
 def collect_checks(labs: list[Lab]) -> dict[str, list[tuple[str, CheckSpec]]]:

@@ -43,6 +43,7 @@ class Variant:
     description: str
     edits: tuple[Edit, ...]
     overlay: Path | None = None
+    scope: ClassVar[tuple[str, ...]] = ()  # a variant must keep full marks on every check
 
 
 @dataclass

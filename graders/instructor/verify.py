@@ -179,12 +179,8 @@ def assignment_checks(lab: Lab) -> list[str]:
     return sorted(set(found))
 
 
-def _base_id(check_id: str) -> str:
-    return check_id.split("[", 1)[0]
-
-
 def _mutant_verdict(mutant: mutants.Mutant, result: LabResult, baseline: LabResult) -> MutantVerdict:
-    outcome = mutants.judge(mutant, result, baseline.score)
+    outcome = mutants.judge(mutant, result, baseline)
     lost = reqs.points_lost(result, baseline)
     return MutantVerdict(mutant.id, outcome.caught, outcome.message, mutant.requirement, lost, graded=True)
 
@@ -259,9 +255,8 @@ def _judge_lab(verdict: LabVerdict, reference: LabResult, starter: LabResult) ->
     if not verdict.assignment_checks:
         verdict.problems.append("the grader declares no assignment=True check")
         return
-    failed = [
-        c.id for c in starter.checks if _base_id(c.id) in verdict.assignment_checks and c.status is not Status.PASSED
-    ]
+    wanted = set(verdict.assignment_checks)
+    failed = [c.id for c in starter.checks if reqs.base_id(c.id) in wanted and c.status is not Status.PASSED]
     verdict.assignment_failed_by_starter = failed
     if not failed:
         verdict.problems.append("the starter passes every assignment check: the lab leaves nothing to do")

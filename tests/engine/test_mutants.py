@@ -23,10 +23,10 @@ from .conftest import SUBMISSIONS
 
 
 @pytest.fixture(scope="module")
-def baseline(lab01: Lab) -> float:
+def baseline(lab01: Lab) -> LabResult:
     from graders.engine.session import grade_labs
 
-    return grade_labs(SUBMISSIONS / "good", [lab01]).lab("lab01").score
+    return grade_labs(SUBMISSIONS / "good", [lab01]).lab("lab01")
 
 
 def test_mutants_load_from_the_grader_package(lab01: Lab) -> None:
@@ -41,21 +41,21 @@ def test_mutants_load_from_the_grader_package(lab01: Lab) -> None:
 @pytest.mark.parametrize(
     "mutant_id", ["region-missing", "one-line-only", "silent-hello", "no-readme-no-notes", "hello-to-stderr"]
 )
-def test_realistic_mutants_are_caught(lab01: Lab, baseline: float, mutant_id: str) -> None:
+def test_realistic_mutants_are_caught(lab01: Lab, baseline: LabResult, mutant_id: str) -> None:
     mutant = next(m for m in mutants.load_mutants(lab01) if m.id == mutant_id)
     outcome = mutants.run_mutant(mutant, SUBMISSIONS / "good", lab01, baseline)
     assert outcome.caught, outcome.message
-    assert outcome.score < baseline
+    assert outcome.score < baseline.score
 
 
-def test_a_mutant_no_check_notices_is_reported_not_caught(lab01: Lab, baseline: float) -> None:
+def test_a_mutant_no_check_notices_is_reported_not_caught(lab01: Lab, baseline: LabResult) -> None:
     mutant = next(m for m in mutants.load_mutants(lab01) if m.id == "harmless")
     outcome = mutants.run_mutant(mutant, SUBMISSIONS / "good", lab01, baseline)
     assert not outcome.caught
     assert outcome.message == "still passing: lab01.notes"
 
 
-def test_reference_is_never_modified(lab01: Lab, baseline: float) -> None:
+def test_reference_is_never_modified(lab01: Lab, baseline: LabResult) -> None:
     before = (SUBMISSIONS / "good" / "config.yaml").read_text()
     for mutant in mutants.load_mutants(lab01):
         mutants.run_mutant(mutant, SUBMISSIONS / "good", lab01, baseline)
@@ -106,16 +106,21 @@ def test_edit_needs_exactly_one_kind() -> None:
         mutants._parse_edit({"file": "a", "replace": "x", "regex": "y"}, "here")
 
 
+def _full(*ids: str) -> LabResult:
+    """A baseline: every check passed with its one point."""
+    return LabResult("lab01", "t", [CheckResult(i, i, 1, 1, Status.PASSED) for i in ids])
+
+
 def test_must_fail_ids_are_checked_against_the_lab() -> None:
     result = LabResult("lab01", "t", [CheckResult("lab01.a", "a", 1, 0, Status.FAILED)])
     mutant = mutants.Mutant("m", "lab01", "", (), ("lab01.typo",))
-    outcome = mutants.judge(mutant, result, baseline_score=1)
+    outcome = mutants.judge(mutant, result, _full("lab01.a"))
     assert not outcome.caught and "unknown check id(s) in must_fail: lab01.typo" in outcome.message
 
 
 def test_caught_requires_a_score_drop() -> None:
     result = LabResult("lab01", "t", [CheckResult("lab01.a", "a", 1, 1, Status.FAILED)])
-    outcome = mutants.judge(mutants.Mutant("m", "lab01", "", (), ("lab01.a",)), result, baseline_score=1)
+    outcome = mutants.judge(mutants.Mutant("m", "lab01", "", (), ("lab01.a",)), result, _full("lab01.a"))
     assert not outcome.caught and outcome.message == "the lab score did not drop"
 
 

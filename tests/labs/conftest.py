@@ -7,6 +7,7 @@ by every test that needs them and by the ``capstone verify`` test after the suit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -94,16 +95,21 @@ def reference_grade(
 
 
 @pytest.fixture(scope="session")
-def graded_mutant(lab_catalog: dict[str, Lab], grade_cache: GradeCache) -> Callable[[str, str], LabResult]:
+def graded_mutant(lab_catalog: dict[str, Lab], grade_cache: GradeCache) -> Callable[..., LabResult]:
     """A lab graded on the reference with one of its mutants applied (``graded_mutant("lab04", id)``),
-    through the grade cache: the contract suite grades each mutant once, feedback tests read it."""
+    through the grade cache: the contract suite grades each mutant once, on its scope (the checks of its
+    requirement and must_fail, as ``capstone verify`` does), and feedback tests read that grading.
+    ``whole=True`` grades every check of the lab, for a test of what the mutant leaves passing."""
     known: dict[str, dict[str, mutants.Mutant]] = {}
 
-    def _grade(lab_id: str, mutant_id: str) -> LabResult:
+    def _grade(lab_id: str, mutant_id: str, whole: bool = False) -> LabResult:
         lab = lab_catalog[lab_id]
         if lab_id not in known:
             known[lab_id] = {m.id: m for m in mutants.load_mutants(lab)}
-        return mutants.grade_change(known[lab_id][mutant_id], REFERENCE, lab, cache=grade_cache)
+        mutant = known[lab_id][mutant_id]
+        if whole:
+            mutant = dataclasses.replace(mutant, scope=())
+        return mutants.grade_change(mutant, REFERENCE, lab, cache=grade_cache)
 
     return _grade
 

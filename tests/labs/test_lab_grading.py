@@ -66,7 +66,7 @@ def test_mutant_is_caught(
 ) -> None:
     _skip_without_tools(reference_grade(lab.id))
     result = graded_mutant(lab.id, mutant.id)
-    outcome = mutants.judge(mutant, result, reference_grade(lab.id).score)
+    outcome = mutants.judge(mutant, result, reference_grade(lab.id))
     assert outcome.caught, f"{lab.id}/{mutant.id}: {outcome.message} (score {outcome.score})\n{failure_report(result)}"
 
 
