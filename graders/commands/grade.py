@@ -13,6 +13,7 @@ from graders.engine.labs import LabMetadataError, load_catalog, select
 from graders.engine.locate import NotACapstone, find_capstone, found_from
 from graders.engine.model import GradeReport
 from graders.engine.parallel import default_jobs
+from graders.engine.selection import selected_labs
 from graders.engine.session import EngineError, check_isolation, grade_labs
 from graders.reports import FORMATS, render
 from graders.reports import text as text_report
@@ -53,6 +54,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--exact",
         action="store_true",
         help="grade PATH itself; never look for the capstone in the folders above it (grade-batch does this)",
+    )
+    p.add_argument(
+        "--check",
+        dest="checks",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="grade only this check (repeatable), e.g. --check lab04.alert_metadata: a quick re-run of what you "
+        "just fixed; the scores then count the selected checks only",
     )
     p.add_argument("--verbose", action="store_true", help="show grader-side details of errored checks")
     p.add_argument(
@@ -119,9 +129,13 @@ def run(args: argparse.Namespace) -> int:
         if args.jobs is not None and args.jobs < 1:
             raise ValueError("--jobs must be at least 1")
         labs = select(load_catalog(args.labs_dir), args.labs)
+        if args.checks:
+            if args.record_progress:
+                raise ValueError("--record-progress records whole labs: drop --check to record this grade")
+            labs = selected_labs(labs, args.checks)
         jobs = args.jobs if args.jobs is not None else default_jobs(len(labs))
         _announce(args, root)
-        report = grade_labs(root, labs, python=args.python, jobs=jobs)
+        report = grade_labs(root, labs, python=args.python, jobs=jobs, checks=args.checks)
     except (EngineError, LabMetadataError, NotACapstone, NotADirectoryError, ValueError) as exc:
         return error(str(exc))
     report.submission = str(root)

@@ -24,7 +24,7 @@ Detail = Literal["next", "labs", "all"]
 def render(report: GradeReport, detail: Detail = "next") -> str:
     """``next``: the table and the first lab with work left; ``labs``: every graded lab, causes grouped;
     ``all``: every check that needs work with its own feedback."""
-    out = _table(report)
+    out = _selection_banner(report) + _table(report)
     notes = [(lab, n) for lab in report.labs for n in lab.notes]
     if notes:
         out.append("")
@@ -53,6 +53,18 @@ def render_verbose(report: GradeReport, detail: Detail = "next") -> str:
     """The text report plus the grader-side details (tracebacks) of errored checks."""
     extra = [f"\n--- {c.id} ---\n{c.detail}" for lab in report.labs for c in lab.checks if c.detail]
     return render(report, detail) + "".join(extra)
+
+
+def _selection_banner(report: GradeReport) -> list[str]:
+    """A grading of selected checks (``--check``) says so before its scores, which count those alone."""
+    selected = [c for lab in report.labs for c in lab.selection]
+    if not selected:
+        return []
+    return [
+        f"Only the selected checks were graded (--check {' '.join(selected)}): the scores below count "
+        "them alone. Grade without --check for the labs' scores.",
+        "",
+    ]
 
 
 def _table(report: GradeReport) -> list[str]:

@@ -162,3 +162,28 @@ def test_text_report_details_the_first_lab_and_all_details_every_lab(cli, submis
     every = cli("grade", str(root), "--labs-dir", str(FIXTURE_LABS), "--all")
     assert "Next:" not in every.stdout
     assert "[failed] lab01.readme" in every.stdout and "[error] lab02.grader_bug" in every.stdout
+
+
+def test_check_grades_only_the_selected_checks_and_says_so(cli) -> None:
+    args = ("grade", str(SUBMISSIONS / "partial"), "--labs-dir", str(FIXTURE_LABS), "--check", "lab01.lines")
+    result = cli(*args, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (lab,) = json.loads(result.stdout)["labs"]  # lab02 holds no selected check: not graded
+    assert [c["id"] for c in lab["checks"]] == ["lab01.lines"] and lab["selection"] == ["lab01.lines"]
+    text = cli(*args).stdout
+    assert text.startswith("Only the selected checks were graded (--check lab01.lines): the scores below count")
+
+
+def test_a_check_id_that_does_not_exist_names_the_close_ones(cli) -> None:
+    result = cli("grade", str(SUBMISSIONS / "good"), "--labs-dir", str(FIXTURE_LABS), "--check", "lab01.line")
+    assert result.returncode == 1
+    assert "--check lab01.line: lab01 has no such check; did you mean lab01.lines?" in result.stderr
+    other = cli("grade", str(SUBMISSIONS / "good"), "--labs-dir", str(FIXTURE_LABS), "--check", "lab09.x")
+    assert other.returncode == 1 and "no lab 'lab09' is graded here (labs: lab01, lab02)" in other.stderr
+
+
+def test_check_and_record_progress_are_refused_together(cli, submission_copy) -> None:
+    root = submission_copy("good")
+    result = cli("grade", str(root), "--labs-dir", str(FIXTURE_LABS), "--check", "lab01.lines", "--record-progress")
+    assert result.returncode == 1 and "--record-progress records whole labs: drop --check" in result.stderr
+    assert not (root / "capstone-progress.csv").exists()

@@ -90,11 +90,13 @@ def test_make_grade_installs_once_and_grades_the_repository_from_notebooks(tmp_p
     assert "Installing the course graders" in first.stdout
     second = make("PROGRESS=1")
     assert "Installing the course graders" not in second.stdout  # installed once
+    make("CHECK=lab02.audit_latency_ms")
     calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     python = str(root / ".venv/bin/python")
     assert calls == [
         {"argv": ["grade", str(root), "--python", python, "--lab", "lab02"], "cwd": str(graders)},
         {"argv": ["grade", str(root), "--python", python, "--record-progress"], "cwd": str(graders)},
+        {"argv": ["grade", str(root), "--python", python, "--check", "lab02.audit_latency_ms"], "cwd": str(graders)},
     ]
 
 
