@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml reference_solution/pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e '.[dev]' -e './reference_solution[dev]'
+	@# Byte-compile what pip installed, on every core (pip compiles one file at a time, or not at all
+	@# with PIP_COMPILE=0): the test workers then never compile the same module side by side. A few
+	@# packages ship files that are not Python 3 (templates, test data); those fail to compile, harmlessly.
+	@$(BIN)/python -m compileall -qq -j0 $(VENV)/lib || true
 	@touch $(STAMP)
 
 system-deps:
