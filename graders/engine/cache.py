@@ -30,8 +30,9 @@ from graders.engine import session
 from graders.engine.labs import Lab
 from graders.engine.model import GradeReport, LabResult
 
-# Never part of what a grader reads: interpreter caches and the kit's own VCS metadata.
-SKIP_DIRS = frozenset({".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
+# Never part of what a grader reads: interpreter and test-tool caches (hypothesis's example database
+# appears when the reference's own tests run) and the kit's own VCS metadata.
+SKIP_DIRS = frozenset({".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis"})
 # The grading code every lab shares: a change here may change any lab's result.
 SHARED_CODE = ("engine", "sdk")
 APP_NAME = "capstone-kit"

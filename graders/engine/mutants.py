@@ -63,7 +63,9 @@ if TYPE_CHECKING:
 
 EDIT_KINDS = ("replace", "regex", "write", "append", "delete", "yaml_set", "yaml_delete", "json_set", "json_delete")
 # Reference-solution folders that are never needed to grade a mutant (fast copies).
-COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", "mlruns", ".mypy_cache")
+COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "__pycache__", "*.pyc", ".pytest_cache", "mlruns", ".mypy_cache", ".hypothesis"
+)
 # Never part of an overlay: interpreter caches an editor or a test run may leave in the folder.
 OVERLAY_SKIP = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".DS_Store"})
 

@@ -57,6 +57,19 @@ def test_one_changed_byte_is_graded_again(
     assert len(graded_calls) == 2
 
 
+def test_tool_caches_in_the_tree_are_not_part_of_its_key(
+    lab01: Lab, submission_copy: Copy, cache: GradeCache, graded_calls: list[Path]
+) -> None:
+    """Running the reference's own tests (hypothesis's example database, bytecode) keeps its grades."""
+    cached_grade(cache, submission_copy("good", "a"), [lab01])
+    again = submission_copy("good", "b")
+    for tool_cache in (".hypothesis/examples/0a", "__pycache__/hello.cpython-311.pyc"):
+        (again / tool_cache).parent.mkdir(parents=True)
+        (again / tool_cache).write_bytes(b"\0")
+    cached_grade(cache, again, [lab01])
+    assert len(graded_calls) == 1
+
+
 def test_nothing_is_cached_without_a_cache(lab01: Lab, submission_copy: Copy, graded_calls: list[Path]) -> None:
     root = submission_copy("good", "a")
     cached_grade(None, root, [lab01])
