@@ -38,6 +38,11 @@ def base_check_id(check_id: str) -> str:
     return check_id.split("[", 1)[0]
 
 
+def check_lab(check_id: str) -> str:
+    """The lab a check id belongs to (``lab03.compose_valid`` -> ``lab03``)."""
+    return check_id.split(".", 1)[0]
+
+
 def round_score(value: float) -> float:
     rounded = round(float(value), SCORE_DIGITS)
     return 0.0 if rounded == 0 else rounded  # never "-0.0"

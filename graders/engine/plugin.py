@@ -19,7 +19,7 @@ import pytest
 
 from graders.engine import outcomes
 from graders.engine.labs import Lab
-from graders.engine.model import CheckResult, GradeReport, LabResult, base_check_id
+from graders.engine.model import CheckResult, GradeReport, LabResult, base_check_id, check_lab
 from graders.sdk.checks import CHECK_MARKER, Checklist, CheckSpec, GraderError
 from graders.sdk.process import student_python as resolve_python
 from graders.sdk.submission import Submission
@@ -69,7 +69,7 @@ class GradingPlugin:
 
     # -- lookup ------------------------------------------------------------------------------
     def _selected_in(self, lab: Lab) -> tuple[str, ...]:
-        return tuple(sorted(c for c in self._selection if c.startswith(f"{lab.id}.")))
+        return tuple(sorted(c for c in self._selection if check_lab(c) == lab.id))
 
     def lab_for_path(self, path: Path) -> Lab | None:
         resolved = path.resolve()

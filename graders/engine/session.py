@@ -16,7 +16,7 @@ from pathlib import Path
 
 from graders.engine.inprocess import grade_in_process
 from graders.engine.labs import Lab
-from graders.engine.model import GradeReport
+from graders.engine.model import GradeReport, check_lab
 from graders.engine.parallel import grade_side_by_side
 from graders.engine.plugin import GradingPlugin
 from graders.engine.pytest_run import EngineError, run_suites
@@ -42,7 +42,8 @@ def grade_labs(
     root = submission.absolute()
     if not root.is_dir():
         raise EngineError(f"{submission}: not a folder; pass the path of the capstone repository to grade")
-    unselected = [lab.id for lab in labs if checks and not any(c.startswith(f"{lab.id}.") for c in checks)]
+    with_checks = {check_lab(c) for c in checks}
+    unselected = [lab.id for lab in labs if checks and lab.id not in with_checks]
     if unselected:
         raise EngineError(
             f"no check of {', '.join(unselected)} is selected ({', '.join(sorted(checks))}): "

@@ -164,7 +164,7 @@ def _execute(warm: WarmPython, step: Run, module: str, args: list[str], workdir:
 
 def _store_uri(folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'mlflow.db'}"
+    return f"{store.SQLITE}{folder / 'mlflow.db'}"
 
 
 def _lower_acceptance(workdir: Path, minimums: dict[str, float] | None = None) -> list[str]:

@@ -22,6 +22,7 @@ MAX_RUNS = 50
 MAX_VERSIONS = 50
 MAX_ARTIFACTS = 200
 MAX_ARTIFACT_DEPTH = 4
+SQLITE = "sqlite:///"  # the scheme of every store the scenario makes (one SQLite file per store)
 # The bytes of the first empty store this process migrated: the next grading in the same process (a
 # class batch's warm worker, `capstone verify`'s pool) copies them instead of migrating again.
 _EMPTY_DATABASE: list[bytes] = []
@@ -115,7 +116,7 @@ def make_empty(folder: Path) -> Path | None:
 
 
 def _migrate_empty(folder: Path, database: Path) -> Path | None:
-    uri = f"sqlite:///{database}"
+    uri = f"{SQLITE}{database}"
     loggers = [logging.getLogger(name) for name in ("mlflow.store.db.utils", "alembic")]
     levels = [logger.level for logger in loggers]
     try:
@@ -165,15 +166,14 @@ def take(uri: str, experiment: str, model: str, alias: str, isolated: bool = Fal
     database. Opening a store that lacks a table of its own schema makes MLflow migrate it in place,
     and the student's next program, on the older version, would then refuse the store it made.
     """
-    prefix = "sqlite:///"
-    if not isolated or not uri.startswith(prefix):
+    if not isolated or not uri.startswith(SQLITE):
         return _take(uri, experiment, model, alias)
-    database = Path(uri.removeprefix(prefix))
+    database = Path(uri.removeprefix(SQLITE))
     with tempfile.TemporaryDirectory(prefix="capstone-store-") as scratch:
         copy = Path(scratch) / database.name
         if database.is_file():
             shutil.copyfile(database, copy)
-        snap = _take(f"{prefix}{copy}", experiment, model, alias)
+        snap = _take(f"{SQLITE}{copy}", experiment, model, alias)
     snap.uri = uri
     return snap
 
@@ -252,7 +252,7 @@ def _explain(message: str) -> str:
     return f"the grader could not read the tracking store ({text})"
 
 
-ANSWER = "capstone-store-answer: "
+_ANSWER = "capstone-store-answer: "
 
 
 def _set_alias_in(python: str, uri: str, model: str, alias: str, version: int) -> str | None:
@@ -263,10 +263,10 @@ def _set_alias_in(python: str, uri: str, model: str, alias: str, version: int) -
     args = [python, "-c", code, str(Path(__file__).resolve()), "set-alias", uri, model, alias, str(version)]
     env = {"MLFLOW_DISABLE_TELEMETRY": "true"}
     try:
-        result = process.run(args, cwd=Path(uri.removeprefix("sqlite:///")).parent, timeout=120, env=env)
+        result = process.run(args, cwd=Path(uri.removeprefix(SQLITE)).parent, timeout=120, env=env)
     except Exception as exc:  # could not start the interpreter, timed out
         return f"the grader could not set the alias with your environment's MLflow ({exc})"
-    answers = [line.removeprefix(ANSWER) for line in result.stdout.splitlines() if line.startswith(ANSWER)]
+    answers = [line.removeprefix(_ANSWER) for line in result.stdout.splitlines() if line.startswith(_ANSWER)]
     if not result.ok or not answers:
         return f"the grader could not set the alias with your environment's MLflow ({result.tail(3)})"
     problem = json.loads(answers[-1])
@@ -279,7 +279,7 @@ def _main(argv: list[str]) -> int:
         print("usage: store.py set-alias URI MODEL ALIAS VERSION", file=sys.stderr)
         return 2
     uri, model, alias, version = argv[1:]
-    print(ANSWER + json.dumps(set_alias(uri, model, alias, int(version))))
+    print(_ANSWER + json.dumps(set_alias(uri, model, alias, int(version))))
     return 0
 
 
